@@ -1,0 +1,487 @@
+//! The runsc command line as data: global options plus one subcommand.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ContainerId, Signal};
+use crate::Error;
+
+/// One runsc command line: global options, then a subcommand with its options
+/// and positionals. [`Invocation::to_args`] renders it; [`Invocation::parse`]
+/// reads it back exactly as runsc 20221219 would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// Options that precede the subcommand.
+    pub global: GlobalOptions,
+    /// The subcommand and its own options.
+    pub command: Subcommand,
+}
+
+/// runsc's `--log-format` and `--debug-log-format` values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormat {
+    /// `text`, runsc's default.
+    Text,
+    /// `json`: one JSON object per line; the client reads runsc's last error from it.
+    Json,
+    /// `json-k8s`.
+    JsonK8s,
+    /// Any other value: runsc accepts it at parse time and falls back to text.
+    Other(String),
+}
+
+impl LogFormat {
+    /// The flag value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+            Self::JsonK8s => "json-k8s",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Reads a flag value.
+    pub fn from_arg(s: &str) -> Self {
+        match s {
+            "text" => Self::Text,
+            "json" => Self::Json,
+            "json-k8s" => Self::JsonK8s,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// Options placed before the subcommand.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct GlobalOptions {
+    /// `--root`: where runsc keeps container state.
+    pub root: Option<PathBuf>,
+    /// `--log`: runsc's internal log file.
+    pub log: Option<PathBuf>,
+    /// `--log-format`.
+    pub log_format: Option<LogFormat>,
+    /// `--panic-log`.
+    pub panic_log: Option<PathBuf>,
+    /// `--debug`.
+    pub debug: bool,
+    /// `--debug-log`.
+    pub debug_log: Option<PathBuf>,
+    /// Every other global flag (`--network=none`, `--platform=ptrace`, ...).
+    pub config: Config,
+}
+
+/// Global flags other than the first-class ones, rendered `--key=value` in
+/// sorted key order so that argv is deterministic.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    try_from = "BTreeMap<String, String>",
+    into = "BTreeMap<String, String>"
+)]
+pub struct Config(BTreeMap<String, String>);
+
+/// Global options that have their own field in [`GlobalOptions`] and so may
+/// not appear in [`Config`].
+pub const FIRST_CLASS_GLOBALS: &[&str] = &[
+    "root",
+    "log",
+    "log-format",
+    "panic-log",
+    "debug",
+    "debug-log",
+];
+
+impl Config {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `--key=value`. Keys must be non-empty, hold no `=`, whitespace or
+    /// NUL, not begin with `-`, and not name a first-class option.
+    ///
+    /// ```
+    /// let mut config = runsc::cli::Config::new();
+    /// config.insert("network", "none").unwrap();
+    /// assert!(config.insert("--network", "none").is_err());
+    /// assert!(config.insert("root", "/tmp").is_err());
+    /// ```
+    pub fn insert(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Option<String>, Error> {
+        let key = key.into();
+        let value = value.into();
+        validate_config_key(&key)?;
+        if value.contains('\0') {
+            return Err(Error::invalid(
+                "config value",
+                &format!("{key}={value}"),
+                "it contains a NUL byte",
+            ));
+        }
+        Ok(self.0.insert(key, value))
+    }
+
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// Entries in the order they are rendered.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether no flag is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn validate_config_key(key: &str) -> Result<(), Error> {
+    let why = if key.is_empty() {
+        "it is empty"
+    } else if key.starts_with('-') {
+        "it begins with '-'; give the flag name without dashes"
+    } else if key.contains('=') {
+        "it contains '='"
+    } else if key.chars().any(|c| c.is_whitespace() || c == '\0') {
+        "it contains whitespace or NUL"
+    } else if FIRST_CLASS_GLOBALS.contains(&key) {
+        "it is a first-class option; use the builder's own setter"
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid("config key", key, why))
+}
+
+impl TryFrom<BTreeMap<String, String>> for Config {
+    type Error = Error;
+    fn try_from(map: BTreeMap<String, String>) -> Result<Self, Self::Error> {
+        let mut config = Config::new();
+        for (k, v) in map {
+            config.insert(k, v)?;
+        }
+        Ok(config)
+    }
+}
+
+impl From<Config> for BTreeMap<String, String> {
+    fn from(config: Config) -> Self {
+        config.0
+    }
+}
+
+/// `list --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListFormat {
+    /// The table runsc prints by default.
+    Text,
+    /// A JSON array of container states (`null` when there are none).
+    Json,
+}
+
+/// `ps --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PsFormat {
+    /// The `ps`-style table, runsc's default.
+    Table,
+    /// A JSON array of process descriptions.
+    Json,
+}
+
+/// A runsc subcommand with its options and positionals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum Subcommand {
+    /// `list`.
+    List(List),
+    /// `state ID`.
+    State(IdOnly),
+    /// `create ID`.
+    Create(Create),
+    /// `start ID`.
+    Start(IdOnly),
+    /// `exec ID [ARGS...]`.
+    Exec(Exec),
+    /// `run ID`.
+    Run(Run),
+    /// `delete ID...`.
+    Delete(Delete),
+    /// `kill ID [SIGNAL]`.
+    Kill(Kill),
+    /// `events ID`.
+    Events(Events),
+    /// `ps ID`.
+    Ps(Ps),
+    /// `pause ID`.
+    Pause(IdOnly),
+    /// `resume ID`.
+    Resume(IdOnly),
+    /// `wait ID`.
+    Wait(Wait),
+    /// `update ID` (go-runc's shape; runsc 20221219 has no such subcommand).
+    Update(Update),
+    /// `checkpoint ID`.
+    Checkpoint(Checkpoint),
+    /// `restore ID`.
+    Restore(Restore),
+}
+
+/// Options of subcommands that take only a container id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct IdOnly {
+    /// The container.
+    pub id: ContainerId,
+}
+
+/// `list` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct List {
+    /// `--format`.
+    pub format: Option<ListFormat>,
+    /// `--quiet`: ids only.
+    #[serde(default)]
+    pub quiet: bool,
+    /// `--sandbox`: sandboxes only.
+    #[serde(default)]
+    pub sandbox: bool,
+}
+
+/// `create` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Create {
+    /// The container.
+    pub id: ContainerId,
+    /// `--bundle`: the OCI bundle directory (runsc defaults to the current directory).
+    pub bundle: Option<PathBuf>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--console-socket`.
+    pub console_socket: Option<PathBuf>,
+    /// `--user-log`.
+    pub user_log: Option<PathBuf>,
+}
+
+/// `run` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Run {
+    /// The container.
+    pub id: ContainerId,
+    /// `--bundle`.
+    pub bundle: Option<PathBuf>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--console-socket`.
+    pub console_socket: Option<PathBuf>,
+    /// `--user-log`.
+    pub user_log: Option<PathBuf>,
+    /// `--detach`.
+    #[serde(default)]
+    pub detach: bool,
+}
+
+/// `exec` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Exec {
+    /// The container.
+    pub id: ContainerId,
+    /// `--process`: a JSON OCI process spec.
+    pub process: Option<PathBuf>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--internal-pid-file`.
+    pub internal_pid_file: Option<PathBuf>,
+    /// `--console-socket`.
+    pub console_socket: Option<PathBuf>,
+    /// `--detach`.
+    #[serde(default)]
+    pub detach: bool,
+    /// `--cwd`.
+    pub cwd: Option<PathBuf>,
+    /// `--user` (`UID[:GID]`).
+    pub user: Option<String>,
+    /// `--env`, repeated.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// `--cap`, repeated.
+    #[serde(default)]
+    pub cap: Vec<String>,
+    /// `--additional-gids`, repeated.
+    #[serde(default)]
+    pub additional_gids: Vec<String>,
+    /// The command and its arguments after the id (when `--process` is not used).
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+/// `delete` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Delete {
+    /// The containers; runsc accepts several.
+    pub ids: Vec<ContainerId>,
+    /// `--force`: kill a running container first.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// `kill` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Kill {
+    /// The container.
+    pub id: ContainerId,
+    /// The signal; runsc sends SIGTERM when none is given.
+    pub signal: Option<Signal>,
+    /// `--all`: every process in the container.
+    #[serde(default)]
+    pub all: bool,
+    /// `--pid`: one process, by its pid in the root pid namespace.
+    pub pid: Option<i64>,
+}
+
+/// `events` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Events {
+    /// The container.
+    pub id: ContainerId,
+    /// `--stats`: print one stats event and exit.
+    #[serde(default)]
+    pub stats: bool,
+    /// `--interval`: whole seconds between stats events (runsc's default is 5).
+    pub interval: Option<i64>,
+}
+
+/// `ps` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Ps {
+    /// The container.
+    pub id: ContainerId,
+    /// `--format`.
+    pub format: Option<PsFormat>,
+}
+
+/// `wait` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Wait {
+    /// The container.
+    pub id: ContainerId,
+    /// `--pid`: a pid in the container's pid namespace.
+    pub pid: Option<i64>,
+    /// `--rootpid`: a pid in the sandbox's root pid namespace.
+    pub rootpid: Option<i64>,
+}
+
+/// `update` options, as go-runc renders them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Update {
+    /// The container.
+    pub id: ContainerId,
+    /// `--resources`: a file with a JSON `LinuxResources`, or `-` for stdin.
+    pub resources: PathBuf,
+}
+
+/// `checkpoint` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Checkpoint {
+    /// The container.
+    pub id: ContainerId,
+    /// `--image-path`.
+    pub image_path: Option<PathBuf>,
+    /// `--leave-running`.
+    #[serde(default)]
+    pub leave_running: bool,
+}
+
+/// `restore` options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Restore {
+    /// The container.
+    pub id: ContainerId,
+    /// `--bundle`.
+    pub bundle: Option<PathBuf>,
+    /// `--image-path`.
+    pub image_path: Option<PathBuf>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--console-socket`.
+    pub console_socket: Option<PathBuf>,
+    /// `--user-log`.
+    pub user_log: Option<PathBuf>,
+    /// `--detach`.
+    #[serde(default)]
+    pub detach: bool,
+}
+
+impl Subcommand {
+    /// The subcommand's name as runsc spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::List(_) => "list",
+            Self::State(_) => "state",
+            Self::Create(_) => "create",
+            Self::Start(_) => "start",
+            Self::Exec(_) => "exec",
+            Self::Run(_) => "run",
+            Self::Delete(_) => "delete",
+            Self::Kill(_) => "kill",
+            Self::Events(_) => "events",
+            Self::Ps(_) => "ps",
+            Self::Pause(_) => "pause",
+            Self::Resume(_) => "resume",
+            Self::Wait(_) => "wait",
+            Self::Update(_) => "update",
+            Self::Checkpoint(_) => "checkpoint",
+            Self::Restore(_) => "restore",
+        }
+    }
+
+    /// The container the subcommand addresses (the first, for `delete`).
+    pub fn id(&self) -> Option<&ContainerId> {
+        match self {
+            Self::List(_) => None,
+            Self::State(o) | Self::Start(o) | Self::Pause(o) | Self::Resume(o) => Some(&o.id),
+            Self::Create(o) => Some(&o.id),
+            Self::Exec(o) => Some(&o.id),
+            Self::Run(o) => Some(&o.id),
+            Self::Delete(o) => o.ids.first(),
+            Self::Kill(o) => Some(&o.id),
+            Self::Events(o) => Some(&o.id),
+            Self::Ps(o) => Some(&o.id),
+            Self::Wait(o) => Some(&o.id),
+            Self::Update(o) => Some(&o.id),
+            Self::Checkpoint(o) => Some(&o.id),
+            Self::Restore(o) => Some(&o.id),
+        }
+    }
+}
+
+impl Invocation {
+    /// An invocation with default global options.
+    pub fn new(command: Subcommand) -> Self {
+        Self {
+            global: GlobalOptions::default(),
+            command,
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Reading argv back into an [`Invocation`], as runsc 20221219 reads it.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use super::flags::{subcommand_flags, GLOBAL_FLAGS, OTHER_SUBCOMMANDS};
+use super::goflag::{parse_flags, FlagError, FlagValue, ParsedFlags};
+use super::model::*;
+use super::{ContainerId, Signal};
+
+/// Why argv is not a command runsc would run, with what runsc prints and the
+/// exit status it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// A global flag failed to parse (`flag provided but not defined: -x`);
+    /// runsc prints the message and its usage and exits 2.
+    GlobalFlag(String),
+    /// `-h`/`-help` among the global flags: runsc prints its usage and exits 0.
+    GlobalHelp,
+    /// No subcommand at all: runsc prints its usage and exits 128.
+    NoSubcommand,
+    /// A subcommand runsc does not have: usage, exit 128.
+    UnknownSubcommand(String),
+    /// A subcommand runsc has but this model does not cover (`spec`, `do`, ...).
+    Unsupported(String),
+    /// A subcommand flag failed to parse: the message, the subcommand's usage, exit 128.
+    SubcommandFlag {
+        /// The subcommand.
+        command: &'static str,
+        /// Go's message.
+        message: String,
+    },
+    /// `-h`/`-help` after the subcommand: its usage, exit 128.
+    SubcommandHelp(&'static str),
+    /// Wrong number of positional arguments: the subcommand's usage, exit 128.
+    Usage(&'static str),
+    /// Flags parsed, but runsc refuses a value when it runs (`unknown list
+    /// format "xml"`, an invalid container id): the message, exit 128.
+    Rejected {
+        /// The subcommand.
+        command: &'static str,
+        /// What runsc says.
+        message: String,
+    },
+}
+
+impl ParseError {
+    /// The exit status runsc 20221219 uses for this failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::GlobalFlag(_) => 2,
+            Self::GlobalHelp => 0,
+            _ => 128,
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::GlobalFlag(m) => f.write_str(m),
+            Self::GlobalHelp => f.write_str("help requested"),
+            Self::NoSubcommand => f.write_str("no subcommand given"),
+            Self::UnknownSubcommand(name) => write!(f, "unknown subcommand {name:?}"),
+            Self::Unsupported(name) => write!(f, "subcommand {name:?} is not modelled"),
+            Self::SubcommandFlag { message, .. } => f.write_str(message),
+            Self::SubcommandHelp(command) => write!(f, "help requested for {command}"),
+            Self::Usage(command) => write!(f, "wrong number of arguments for {command}"),
+            Self::Rejected { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+struct Flags<'p> {
+    parsed: &'p ParsedFlags,
+}
+
+impl Flags<'_> {
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        match self.parsed.get(name) {
+            Some(FlagValue::Str(v)) => Some(PathBuf::from(v)),
+            _ => None,
+        }
+    }
+
+    fn string(&self, name: &str) -> Option<String> {
+        self.path(name)
+            .map(|p| p.into_os_string().to_string_lossy().into_owned())
+    }
+
+    fn switch(&self, name: &str) -> bool {
+        matches!(self.parsed.get(name), Some(FlagValue::Bool(true)))
+    }
+
+    fn int(&self, name: &str) -> Option<i64> {
+        match self.parsed.get(name) {
+            Some(FlagValue::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    fn repeated(&self, name: &str) -> Vec<String> {
+        match self.parsed.get(name) {
+            Some(FlagValue::Repeated(all)) => all
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Invocation {
+    /// Parses the arguments after the program name exactly as runsc 20221219
+    /// would, or says how runsc would refuse them.
+    ///
+    /// ```
+    /// use runsc::cli::{Invocation, Subcommand};
+    /// let inv = Invocation::parse(["-root", "/r", "events", "-interval", "0x2", "c1"]).unwrap();
+    /// match inv.command {
+    ///     Subcommand::Events(e) => assert_eq!(e.interval, Some(2)),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// let err = Invocation::parse(["events", "--interval=1s", "c1"]).unwrap_err();
+    /// assert_eq!(err.to_string(), r#"invalid value "1s" for flag -interval: parse error"#);
+    /// assert_eq!(err.exit_code(), 128);
+    /// ```
+    pub fn parse<I, S>(args: I) -> Result<Self, ParseError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let (globals, rest) = parse_flags(&args, GLOBAL_FLAGS).map_err(|e| match e {
+            FlagError::Help => ParseError::GlobalHelp,
+            FlagError::Message(m) => ParseError::GlobalFlag(m),
+        })?;
+        let global = global_options(&globals);
+        let Some((name, rest)) = rest.split_first() else {
+            return Err(ParseError::NoSubcommand);
+        };
+        let name_lossy = name.to_string_lossy();
+        let Some((command, table)) = subcommand_flags(&name_lossy) else {
+            return Err(if OTHER_SUBCOMMANDS.contains(&&*name_lossy) {
+                ParseError::Unsupported(name_lossy.into_owned())
+            } else {
+                ParseError::UnknownSubcommand(name_lossy.into_owned())
+            });
+        };
+        let (parsed, positionals) = parse_flags(rest, table).map_err(|e| match e {
+            FlagError::Help => ParseError::SubcommandHelp(command),
+            FlagError::Message(message) => ParseError::SubcommandFlag { command, message },
+        })?;
+        let command = subcommand(command, &Flags { parsed: &parsed }, positionals)?;
+        Ok(Invocation { global, command })
+    }
+}
+
+fn global_options(parsed: &ParsedFlags) -> GlobalOptions {
+    let mut global = GlobalOptions::default();
+    for (name, value) in parsed.iter() {
+        let text = match value {
+            FlagValue::Bool(b) => b.to_string(),
+            FlagValue::Str(s) => s.to_string_lossy().into_owned(),
+            FlagValue::Int(n) => n.to_string(),
+            FlagValue::Uint(n) => n.to_string(),
+            FlagValue::Duration(d) => d.clone(),
+            FlagValue::Repeated(all) => all
+                .last()
+                .map(|v| v.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        let path = || match value {
+            FlagValue::Str(s) => Some(PathBuf::from(s)),
+            _ => None,
+        };
+        match name {
+            "root" => global.root = path(),
+            "log" => global.log = path(),
+            "log-format" => global.log_format = Some(LogFormat::from_arg(&text)),
+            "panic-log" => global.panic_log = path(),
+            "debug" => global.debug = matches!(value, FlagValue::Bool(true)),
+            "debug-log" => global.debug_log = path(),
+            _ => {
+                // Every name in the global table is a valid config key.
+                let _ = global.config.insert(name, text);
+            }
+        }
+    }
+    global
+}
+
+fn subcommand(
+    command: &'static str,
+    flags: &Flags<'_>,
+    positionals: &[OsString],
+) -> Result<Subcommand, ParseError> {
+    let arity_ok = match command {
+        "list" => positionals.is_empty(),
+        "exec" | "delete" => !positionals.is_empty(),
+        "kill" => matches!(positionals.len(), 1 | 2),
+        _ => positionals.len() == 1,
+    };
+    if !arity_ok {
+        return Err(ParseError::Usage(command));
+    }
+    let id = |arg: &OsString| {
+        ContainerId::new(arg.to_string_lossy().into_owned()).map_err(|_| ParseError::Rejected {
+            command,
+            message: format!("invalid container ID: {}", arg.to_string_lossy()),
+        })
+    };
+    let rejected = |message: String| ParseError::Rejected { command, message };
+    Ok(match command {
+        "list" => Subcommand::List(List {
+            format: match flags.string("format").as_deref() {
+                None => None,
+                Some("text") => Some(ListFormat::Text),
+                Some("json") => Some(ListFormat::Json),
+                Some(other) => return Err(rejected(format!("unknown list format {other:?}"))),
+            },
+            quiet: flags.switch("quiet"),
+            sandbox: flags.switch("sandbox"),
+        }),
+        "state" => Subcommand::State(IdOnly {
+            id: id(&positionals[0])?,
+        }),
+        "start" => Subcommand::Start(IdOnly {
+            id: id(&positionals[0])?,
+        }),
+        "pause" => Subcommand::Pause(IdOnly {
+            id: id(&positionals[0])?,
+        }),
+        "resume" => Subcommand::Resume(IdOnly {
+            id: id(&positionals[0])?,
+        }),
+        "create" => Subcommand::Create(Create {
+            id: id(&positionals[0])?,
+            bundle: flags.path("bundle"),
+            pid_file: flags.path("pid-file"),
+            console_socket: flags.path("console-socket"),
+            user_log: flags.path("user-log"),
+        }),
+        "run" => Subcommand::Run(Run {
+            id: id(&positionals[0])?,
+            bundle: flags.path("bundle"),
+            pid_file: flags.path("pid-file"),
+            console_socket: flags.path("console-socket"),
+            user_log: flags.path("user-log"),
+            detach: flags.switch("detach"),
+        }),
+        "exec" => Subcommand::Exec(Exec {
+            id: id(&positionals[0])?,
+            process: flags.path("process"),
+            pid_file: flags.path("pid-file"),
+            internal_pid_file: flags.path("internal-pid-file"),
+            console_socket: flags.path("console-socket"),
+            detach: flags.switch("detach"),
+            cwd: flags.path("cwd"),
+            user: flags.string("user"),
+            env: flags.repeated("env"),
+            cap: flags.repeated("cap"),
+            additional_gids: flags.repeated("additional-gids"),
+            args: positionals[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+        }),
+        "delete" => Subcommand::Delete(Delete {
+            ids: positionals.iter().map(id).collect::<Result<_, _>>()?,
+            force: flags.switch("force"),
+        }),
+        "kill" => Subcommand::Kill(Kill {
+            id: id(&positionals[0])?,
+            signal: positionals
+                .get(1)
+                .map(|s| Signal::from_arg(&s.to_string_lossy())),
+            all: flags.switch("all"),
+            pid: flags.int("pid"),
+        }),
+        "events" => Subcommand::Events(Events {
+            id: id(&positionals[0])?,
+            stats: flags.switch("stats"),
+            interval: flags.int("interval"),
+        }),
+        "ps" => Subcommand::Ps(Ps {
+            id: id(&positionals[0])?,
+            format: match flags.string("format").as_deref() {
+                None => None,
+                Some("table") => Some(PsFormat::Table),
+                Some("json") => Some(PsFormat::Json),
+                Some(other) => return Err(rejected(format!("unsupported format: {other}"))),
+            },
+        }),
+        "wait" => Subcommand::Wait(Wait {
+            id: id(&positionals[0])?,
+            pid: flags.int("pid"),
+            rootpid: flags.int("rootpid"),
+        }),
+        "update" => Subcommand::Update(Update {
+            id: id(&positionals[0])?,
+            resources: flags.path("resources").unwrap_or_default(),
+        }),
+        "checkpoint" => Subcommand::Checkpoint(Checkpoint {
+            id: id(&positionals[0])?,
+            image_path: flags.path("image-path"),
+            leave_running: flags.switch("leave-running"),
+        }),
+        "restore" => Subcommand::Restore(Restore {
+            id: id(&positionals[0])?,
+            bundle: flags.path("bundle"),
+            image_path: flags.path("image-path"),
+            pid_file: flags.path("pid-file"),
+            console_socket: flags.path("console-socket"),
+            user_log: flags.path("user-log"),
+            detach: flags.switch("detach"),
+        }),
+        other => unreachable!("{other} is in the flag table but not modelled"),
+    })
+}
