@@ -12,3 +12,5 @@ mod render;
 pub use id::{ContainerId, Signal, SIGNAL_NAMES};
 pub use model::*;
 pub use parse::ParseError;
+#[cfg(feature = "proptest")]
+pub mod strategy;

@@ -1,0 +1,233 @@
+//! proptest strategies for every [`Invocation`] the model can express, so
+//! that the client, the fake and the fuzzers test the same space.
+
+use std::path::PathBuf;
+
+use proptest::collection::{btree_map, vec};
+use proptest::option;
+use proptest::prelude::*;
+
+use super::flags::{FlagKind, GLOBAL_FLAGS};
+use super::*;
+
+/// Container ids the model accepts, including awkward but legal ones.
+pub fn container_id() -> impl Strategy<Value = ContainerId> {
+    prop_oneof![
+        "[a-z0-9][a-z0-9_.+-]{0,15}",
+        "[^-/\\s\\x00][^/\\s\\x00]{0,10}",
+    ]
+    .prop_filter_map("valid id", |s| ContainerId::new(s).ok())
+}
+
+/// Free-form values: they may begin with `-`, hold `=`, spaces or non-ASCII.
+pub fn text() -> impl Strategy<Value = String> {
+    prop_oneof!["[a-z0-9/._-]{0,12}", "-{1,2}[a-z=]{0,6}", "[^\\x00]{0,8}"]
+}
+
+fn path() -> impl Strategy<Value = PathBuf> {
+    text().prop_map(PathBuf::from)
+}
+
+fn opt_path() -> impl Strategy<Value = Option<PathBuf>> {
+    option::of(path())
+}
+
+/// Global options, with config keys drawn from runsc's own global flags and
+/// values in the canonical form the parser produces for their kind.
+pub fn global_options() -> impl Strategy<Value = GlobalOptions> {
+    let configurable: Vec<_> = GLOBAL_FLAGS
+        .iter()
+        .filter(|f| !FIRST_CLASS_GLOBALS.contains(&f.name))
+        .copied()
+        .collect();
+    let entry = proptest::sample::select(configurable).prop_flat_map(|spec| {
+        let value: BoxedStrategy<String> = match spec.kind {
+            FlagKind::Bool => any::<bool>().prop_map(|b| b.to_string()).boxed(),
+            FlagKind::Int => any::<i64>().prop_map(|n| n.to_string()).boxed(),
+            FlagKind::Uint => any::<u64>().prop_map(|n| n.to_string()).boxed(),
+            FlagKind::Duration => prop_oneof![Just("0"), Just("1s"), Just("1.5h"), Just("20000ns")]
+                .prop_map(str::to_owned)
+                .boxed(),
+            FlagKind::String | FlagKind::Repeated => text().boxed(),
+        };
+        (Just(spec.name.to_owned()), value)
+    });
+    let log_format = prop_oneof![
+        Just(LogFormat::Text),
+        Just(LogFormat::Json),
+        Just(LogFormat::JsonK8s),
+        "[a-z]{1,6}".prop_map(|s| LogFormat::from_arg(&s)),
+    ];
+    (
+        opt_path(),
+        opt_path(),
+        option::of(log_format),
+        opt_path(),
+        any::<bool>(),
+        opt_path(),
+        btree_map(entry.prop_map(|(k, v)| (k, v)), Just(()), 0..4),
+    )
+        .prop_map(
+            |(root, log, log_format, panic_log, debug, debug_log, entries)| {
+                let mut config = Config::new();
+                for (key, value) in entries.into_keys() {
+                    config
+                        .insert(key, value)
+                        .expect("runsc's global flags are valid keys");
+                }
+                GlobalOptions {
+                    root,
+                    log,
+                    log_format,
+                    panic_log,
+                    debug,
+                    debug_log,
+                    config,
+                }
+            },
+        )
+}
+
+/// A `kill` signal as a client would send it.
+pub fn signal() -> impl Strategy<Value = Signal> {
+    prop_oneof![
+        (1..=31i32).prop_map(Signal::Number),
+        proptest::sample::select(SIGNAL_NAMES).prop_flat_map(|(name, _)| prop_oneof![
+            Just(Signal::Name(name.to_owned())),
+            Just(Signal::Name(format!("SIG{name}"))),
+        ]),
+    ]
+}
+
+/// Every subcommand with every combination of its options.
+pub fn subcommand() -> impl Strategy<Value = Subcommand> {
+    let id = container_id;
+    prop_oneof![
+        (
+            option::of(prop_oneof![Just(ListFormat::Text), Just(ListFormat::Json)]),
+            any::<bool>(),
+            any::<bool>()
+        )
+            .prop_map(|(format, quiet, sandbox)| Subcommand::List(List {
+                format,
+                quiet,
+                sandbox
+            })),
+        id().prop_map(|id| Subcommand::State(IdOnly { id })),
+        id().prop_map(|id| Subcommand::Start(IdOnly { id })),
+        id().prop_map(|id| Subcommand::Pause(IdOnly { id })),
+        id().prop_map(|id| Subcommand::Resume(IdOnly { id })),
+        (id(), opt_path(), opt_path(), opt_path(), opt_path()).prop_map(
+            |(id, bundle, pid_file, console_socket, user_log)| Subcommand::Create(Create {
+                id,
+                bundle,
+                pid_file,
+                console_socket,
+                user_log
+            })
+        ),
+        (id(), opt_path(), opt_path(), opt_path(), opt_path(), any::<bool>()).prop_map(
+            |(id, bundle, pid_file, console_socket, user_log, detach)| Subcommand::Run(Run {
+                id,
+                bundle,
+                pid_file,
+                console_socket,
+                user_log,
+                detach
+            })
+        ),
+        (
+            (id(), opt_path(), opt_path(), opt_path(), opt_path(), any::<bool>()),
+            (
+                opt_path(),
+                option::of(text()),
+                vec(text(), 0..3),
+                vec(text(), 0..2),
+                vec(text(), 0..2),
+                vec(text(), 0..4)
+            )
+        )
+            .prop_map(
+                |(
+                    (id, process, pid_file, internal_pid_file, console_socket, detach),
+                    (cwd, user, env, cap, additional_gids, args),
+                )| Subcommand::Exec(Exec {
+                    id,
+                    process,
+                    pid_file,
+                    internal_pid_file,
+                    console_socket,
+                    detach,
+                    cwd,
+                    user,
+                    env,
+                    cap,
+                    additional_gids,
+                    args,
+                })
+            ),
+        (vec(id(), 1..4), any::<bool>())
+            .prop_map(|(ids, force)| Subcommand::Delete(Delete { ids, force })),
+        (
+            id(),
+            option::of(signal()),
+            any::<bool>(),
+            option::of(any::<i64>())
+        )
+            .prop_map(|(id, signal, all, pid)| Subcommand::Kill(Kill {
+                id,
+                signal,
+                all,
+                pid
+            })),
+        (id(), any::<bool>(), option::of(any::<i64>())).prop_map(|(id, stats, interval)| {
+            Subcommand::Events(Events {
+                id,
+                stats,
+                interval,
+            })
+        }),
+        (
+            id(),
+            option::of(prop_oneof![Just(PsFormat::Table), Just(PsFormat::Json)])
+        )
+            .prop_map(|(id, format)| Subcommand::Ps(Ps { id, format })),
+        (id(), option::of(any::<i64>()), option::of(any::<i64>()))
+            .prop_map(|(id, pid, rootpid)| Subcommand::Wait(Wait { id, pid, rootpid })),
+        (id(), path()).prop_map(|(id, resources)| Subcommand::Update(Update { id, resources })),
+        (id(), opt_path(), any::<bool>()).prop_map(|(id, image_path, leave_running)| {
+            Subcommand::Checkpoint(Checkpoint {
+                id,
+                image_path,
+                leave_running,
+            })
+        }),
+        (
+            id(),
+            opt_path(),
+            opt_path(),
+            opt_path(),
+            opt_path(),
+            opt_path(),
+            any::<bool>()
+        )
+            .prop_map(
+                |(id, bundle, image_path, pid_file, console_socket, user_log, detach)| {
+                    Subcommand::Restore(Restore {
+                        id,
+                        bundle,
+                        image_path,
+                        pid_file,
+                        console_socket,
+                        user_log,
+                        detach,
+                    })
+                }
+            ),
+    ]
+}
+
+/// Any invocation the model can express.
+pub fn invocation() -> impl Strategy<Value = Invocation> {
+    (global_options(), subcommand()).prop_map(|(global, command)| Invocation { global, command })
+}
