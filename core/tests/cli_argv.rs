@@ -313,6 +313,15 @@ fn argv_of_every_subcommand() {
 }
 
 #[test]
+fn an_id_that_looks_like_a_flag_is_preceded_by_the_terminator() {
+    let inv = Invocation::new(Subcommand::Delete(Delete {
+        ids: vec![ContainerId::parsed("--all"), ContainerId::parsed("-x")],
+        force: true,
+    }));
+    assert_eq!(inv.to_args(), ["delete", "--force", "--", "--all", "-x"]);
+}
+
+#[test]
 fn bad_ids_are_refused() {
     for bad in ["", "-rf", "--all", "a/b", "../x", "a b", "a\tb", "a\nb", "a\0b"] {
         let err = ContainerId::new(bad).unwrap_err();
@@ -412,6 +421,23 @@ proptest! {
             let text = arg.to_string_lossy();
             let name = text.trim_start_matches("--").split('=').next().unwrap().to_owned();
             prop_assert!(flags::lookup(flags::GLOBAL_FLAGS, &name).is_some(), "{}", text);
+        }
+    }
+
+    #[test]
+    fn unchecked_ids_survive_the_round_trip(
+        id in strategy::parsed_container_id(),
+        more in strategy::parsed_container_id(),
+        signal in proptest::option::of(strategy::signal()),
+    ) {
+        for command in [
+            Subcommand::State(IdOnly { id: id.clone() }),
+            Subcommand::Delete(Delete { ids: vec![id.clone(), more.clone()], force: true }),
+            Subcommand::Kill(Kill { id: id.clone(), signal: signal.clone(), all: false, pid: None }),
+        ] {
+            let inv = Invocation::new(command);
+            let args = inv.to_args();
+            prop_assert_eq!(Invocation::parse(args.clone()), Ok(inv), "argv: {:?}", args);
         }
     }
 

@@ -6,14 +6,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// A container id that is safe to place in argv.
+/// A container id.
 ///
-/// Construction refuses ids that are empty, begin with `-` (they would be read
-/// as a flag), or hold `/`, NUL or whitespace. runsc applies its own stricter
-/// rule (`^[\w+.-]+$`) when the command runs; this check only guarantees that
-/// an id can never change the meaning of the command line.
+/// [`ContainerId::new`], which the client uses, refuses ids that are empty,
+/// begin with `-` (they would be read as a flag), or hold `/`, NUL or
+/// whitespace, so that a bad id is reported before anything is spawned. runsc
+/// applies its own rules when the command runs (it also accepts a unique
+/// prefix of an existing id, even an empty one). Ids read from argv or from
+/// files are kept as given ([`ContainerId::parsed`]); rendering stays safe for
+/// them because a positional that begins with `-` is preceded by `--`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(from = "String", into = "String")]
 pub struct ContainerId(String);
 
 impl ContainerId {
@@ -45,6 +48,17 @@ impl ContainerId {
         }
     }
 
+    /// An id exactly as runsc received it, unchecked: for parsers and
+    /// simulators that must see what runsc would see.
+    pub fn parsed(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// Whether [`ContainerId::new`] would accept this id.
+    pub fn is_valid(&self) -> bool {
+        Self::new(self.0.as_str()).is_ok()
+    }
+
     /// The id as a string slice.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -57,10 +71,9 @@ impl fmt::Display for ContainerId {
     }
 }
 
-impl TryFrom<String> for ContainerId {
-    type Error = Error;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
+impl From<String> for ContainerId {
+    fn from(value: String) -> Self {
+        Self::parsed(value)
     }
 }
 

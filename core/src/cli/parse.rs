@@ -35,8 +35,8 @@ pub enum ParseError {
     SubcommandHelp(&'static str),
     /// Wrong number of positional arguments: the subcommand's usage, exit 128.
     Usage(&'static str),
-    /// Flags parsed, but runsc refuses a value when it runs (`unknown list
-    /// format "xml"`, an invalid container id): the message, exit 128.
+    /// Flags parsed, but runsc refuses a value before it does anything else
+    /// (`unknown list format "xml"`): the message, exit 128.
     Rejected {
         /// The subcommand.
         command: &'static str,
@@ -207,11 +207,8 @@ fn subcommand(
     if !arity_ok {
         return Err(ParseError::Usage(command));
     }
-    let id = |arg: &OsString| {
-        ContainerId::new(arg.to_string_lossy().into_owned()).map_err(|_| ParseError::Rejected {
-            command,
-            message: format!("invalid container ID: {}", arg.to_string_lossy()),
-        })
+    let id = |arg: &OsString| -> Result<ContainerId, ParseError> {
+        Ok(ContainerId::parsed(arg.to_string_lossy().into_owned()))
     };
     let rejected = |message: String| ParseError::Rejected { command, message };
     Ok(match command {

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use super::model::*;
 
-struct Argv(Vec<OsString>);
+struct Argv {
+    args: Vec<OsString>,
+    first_positional: Option<usize>,
+}
 
 impl Argv {
     fn flag(&mut self, name: &str, value: impl AsRef<OsStr>) {
@@ -16,7 +19,7 @@ impl Argv {
         arg.push(name);
         arg.push("=");
         arg.push(value);
-        self.0.push(arg);
+        self.args.push(arg);
     }
 
     fn opt(&mut self, name: &str, value: &Option<PathBuf>) {
@@ -27,7 +30,7 @@ impl Argv {
 
     fn switch(&mut self, name: &str, on: bool) {
         if on {
-            self.0.push(OsString::from(format!("--{name}")));
+            self.args.push(OsString::from(format!("--{name}")));
         }
     }
 
@@ -38,7 +41,20 @@ impl Argv {
     }
 
     fn positional(&mut self, value: impl Into<OsString>) {
-        self.0.push(value.into());
+        self.first_positional.get_or_insert(self.args.len());
+        self.args.push(value.into());
+    }
+
+    /// Go's flag parsing stops at the first non-flag argument, so only a first
+    /// positional that looks like a flag needs the `--` terminator before it.
+    fn terminate_flags(mut self) -> Vec<OsString> {
+        if let Some(at) = self.first_positional {
+            let bytes = self.args[at].as_encoded_bytes();
+            if bytes.len() > 1 && bytes[0] == b'-' {
+                self.args.insert(at, OsString::from("--"));
+            }
+        }
+        self.args
     }
 }
 
@@ -54,7 +70,10 @@ impl Invocation {
     /// # Ok::<(), runsc::Error>(())
     /// ```
     pub fn to_args(&self) -> Vec<OsString> {
-        let mut a = Argv(Vec::with_capacity(8));
+        let mut a = Argv {
+            args: Vec::with_capacity(8),
+            first_positional: None,
+        };
         let g = &self.global;
         a.opt("root", &g.root);
         a.opt("log", &g.log);
@@ -67,9 +86,9 @@ impl Invocation {
         for (key, value) in g.config.iter() {
             a.flag(key, value);
         }
-        a.positional(self.command.name());
+        a.args.push(OsString::from(self.command.name()));
         self.command.render_into(&mut a);
-        a.0
+        a.terminate_flags()
     }
 }
 

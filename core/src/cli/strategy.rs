@@ -19,6 +19,12 @@ pub fn container_id() -> impl Strategy<Value = ContainerId> {
     .prop_filter_map("valid id", |s| ContainerId::new(s).ok())
 }
 
+/// Ids as argv or a file may carry them, unchecked: empty, with `/`,
+/// whitespace, or a leading `-`.
+pub fn parsed_container_id() -> impl Strategy<Value = ContainerId> {
+    prop_oneof!["[^\\x00]{0,8}", "-{1,2}[a-z=]{0,6}"].prop_map(ContainerId::parsed)
+}
+
 /// Free-form values: they may begin with `-`, hold `=`, spaces or non-ASCII.
 pub fn text() -> impl Strategy<Value = String> {
     prop_oneof!["[a-z0-9/._-]{0,12}", "-{1,2}[a-z=]{0,6}", "[^\\x00]{0,8}"]
