@@ -336,7 +336,7 @@ fn bad_ids_are_refused() {
 #[test]
 fn bad_config_keys_are_refused() {
     let mut config = Config::new();
-    for bad in ["", "-network", "--network", "net=work", "root", "log", "debug", "a b"] {
+    for bad in ["", "-network", "--network", "net=work", "root", "log", "debug", "a b", "version"] {
         let err = config.insert(bad, "x").unwrap_err();
         assert!(err.is_invalid_input(), "{bad:?}");
     }

@@ -155,6 +155,8 @@ fn validate_config_key(key: &str) -> Result<(), Error> {
         "it contains whitespace or NUL"
     } else if FIRST_CLASS_GLOBALS.contains(&key) {
         "it is a first-class option; use the builder's own setter"
+    } else if matches!(key, "version" | "help" | "h") {
+        "it makes runsc print information instead of running the subcommand"
     } else {
         return Ok(());
     };

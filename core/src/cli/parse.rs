@@ -18,6 +18,8 @@ pub enum ParseError {
     GlobalFlag(String),
     /// `-h`/`-help` among the global flags: runsc prints its usage and exits 0.
     GlobalHelp,
+    /// `--version`: runsc prints its version and exits 0, whatever follows.
+    Version,
     /// No subcommand at all: runsc prints its usage and exits 128.
     NoSubcommand,
     /// A subcommand runsc does not have: usage, exit 128.
@@ -50,7 +52,7 @@ impl ParseError {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::GlobalFlag(_) => 2,
-            Self::GlobalHelp => 0,
+            Self::GlobalHelp | Self::Version => 0,
             _ => 128,
         }
     }
@@ -61,6 +63,7 @@ impl fmt::Display for ParseError {
         match self {
             Self::GlobalFlag(m) => f.write_str(m),
             Self::GlobalHelp => f.write_str("help requested"),
+            Self::Version => f.write_str("version requested"),
             Self::NoSubcommand => f.write_str("no subcommand given"),
             Self::UnknownSubcommand(name) => write!(f, "unknown subcommand {name:?}"),
             Self::Unsupported(name) => write!(f, "subcommand {name:?} is not modelled"),
@@ -138,6 +141,9 @@ impl Invocation {
             FlagError::Help => ParseError::GlobalHelp,
             FlagError::Message(m) => ParseError::GlobalFlag(m),
         })?;
+        if matches!(globals.get("version"), Some(FlagValue::Bool(true))) {
+            return Err(ParseError::Version);
+        }
         let global = global_options(&globals);
         let Some((name, rest)) = rest.split_first() else {
             return Err(ParseError::NoSubcommand);
@@ -185,7 +191,8 @@ fn global_options(parsed: &ParsedFlags) -> GlobalOptions {
             "debug" => global.debug = matches!(value, FlagValue::Bool(true)),
             "debug-log" => global.debug_log = path(),
             _ => {
-                // Every name in the global table is a valid config key.
+                // Every global flag is a valid config key except `version`,
+                // which can only be false here and so changes nothing.
                 let _ = global.config.insert(name, text);
             }
         }

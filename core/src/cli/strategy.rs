@@ -43,7 +43,7 @@ fn opt_path() -> impl Strategy<Value = Option<PathBuf>> {
 pub fn global_options() -> impl Strategy<Value = GlobalOptions> {
     let configurable: Vec<_> = GLOBAL_FLAGS
         .iter()
-        .filter(|f| !FIRST_CLASS_GLOBALS.contains(&f.name))
+        .filter(|f| !FIRST_CLASS_GLOBALS.contains(&f.name) && f.name != "version")
         .copied()
         .collect();
     let entry = proptest::sample::select(configurable).prop_flat_map(|spec| {
