@@ -13,7 +13,8 @@
 # stderr, meta.json {exit_code, signal, wall_ms, note}, and optionally
 # stdout.normalized (pids -> {pid}), pidfile (raw pid-file bytes) and
 # stream.json (per-line arrival times for streaming commands).
-# Placeholders: {root} {bundle} {bundle2} {bundle3} {id} {id2} {tmp}
+# Placeholders: {root} {bundle} {bundle2} {bundle3} {id} {id2} {id3} {tmp},
+# and exec-pid-{n} for the temp dir runsc itself creates under /tmp.
 # ({tmp} = the per-scenario scratch dir that holds pid files, process.json,
 # checkpoint images).
 set -u
@@ -64,7 +65,8 @@ def main():
     def sub(b):
         for v, ph in subs:
             b = b.replace(v.encode(), ph.encode())
-        return b
+        # temp pid file runsc invents for "exec --detach" without --pid-file
+        return re.sub(rb"exec-pid-[0-9]+", b"exec-pid-{n}", b)
     stream = os.environ.get("STREAM") == "1"
     kill_after = float(os.environ.get("KILL_AFTER", "0") or 0)
     max_bytes = int(os.environ.get("MAX_BYTES", "0") or 0)
@@ -157,10 +159,10 @@ scen() {
   R=$S/root; B=$S/bundle; B2=$S/bundle2; B3=$S/bundle3
   mkdir -p "$R" "$B" "$B2" "$B3"
   local r; r=$(rnd)
-  ID=rec-$SN-a-$r; ID2=rec-$SN-b-$r
+  ID=rec-$SN-a-$r; ID2=rec-$SN-b-$r; ID3=rec-$SN-c-$r
   export SUBS
-  SUBS=$(python3 -c 'import json,sys; a=sys.argv[1:]; print(json.dumps([[a[0],"{root}"],[a[1],"{bundle}"],[a[2],"{bundle2}"],[a[3],"{bundle3}"],[a[4],"{id}"],[a[5],"{id2}"],[a[6],"{tmp}"]]))' \
-    "$R" "$B" "$B2" "$B3" "$ID" "$ID2" "$S")
+  SUBS=$(python3 -c 'import json,sys; a=sys.argv[1:]; print(json.dumps([[a[0],"{root}"],[a[1],"{bundle}"],[a[2],"{bundle2}"],[a[3],"{bundle3}"],[a[4],"{id}"],[a[5],"{id2}"],[a[6],"{id3}"],[a[7],"{tmp}"]]))' \
+    "$R" "$B" "$B2" "$B3" "$ID" "$ID2" "$ID3" "$S")
 }
 
 # mkbundle DIR arg...: write config.json running args with / as read-only root.
@@ -237,16 +239,22 @@ rr lc-25-ps-json-after-exec "ps --format=json after detached exec (2 processes)"
 rr lc-26-ps-table-after-exec "ps table after detached exec" ps "$ID"
 rr lc-27-exec-exit-5 "exec of sh -c 'exit 5' (not detached)" exec "$ID" sh -c 'exit 5'
 rr lc-28-exec-missing-binary "exec of a binary that does not exist" exec "$ID" /no/such/binary
-PIDFILE=$S/int.pid rr lc-29-exec-detach-internal-pid "exec --detach --internal-pid-file of sh -c 'sleep 1; exit 4'" exec --detach --internal-pid-file "$S/int.pid" "$ID" sh -c 'sleep 1; exit 4'
+rr lc-28a-exec-detach-no-pidfile-echo "exec --detach WITHOUT --pid-file of echo A B: runsc re-execs itself without --detach and appends --pid-file=<tmp> AFTER the command args" exec --detach "$ID" echo A B
+rr lc-28b-exec-detach-no-pidfile-sleep "exec --detach WITHOUT --pid-file of sleep 3" exec --detach "$ID" sleep 3
+rr lc-28c-exec-detach-no-pidfile-process "exec --detach --process process.json (echo hi) WITHOUT --pid-file" exec --detach --process "$S/process.json" "$ID"
+PIDFILE=$S/int.pid rr lc-29-exec-detach-internal-pid "exec --detach --pid-file --internal-pid-file of sh -c 'sleep 2; exit 4'; pidfile file = internal pid" exec --detach --pid-file "$S/int-host.pid" --internal-pid-file "$S/int.pid" "$ID" sh -c 'sleep 2; exit 4'
 IPID=$(cat "$S/int.pid" 2>/dev/null || echo 0)
 rr lc-30-wait-pid "wait --pid=<internal pid of exec'd sh that exits 4> (pid literal in argv is run-specific)" wait --pid="$IPID" "$ID"
-PIDFILE=$S/int2.pid rr lc-31-exec-detach-internal-pid-2 "exec --detach --internal-pid-file of sh -c 'sleep 1; exit 6'" exec --detach --internal-pid-file "$S/int2.pid" "$ID" sh -c 'sleep 1; exit 6'
+PIDFILE=$S/int2.pid rr lc-31-exec-detach-internal-pid-2 "exec --detach --pid-file --internal-pid-file of sh -c 'sleep 2; exit 6'" exec --detach --pid-file "$S/int2-host.pid" --internal-pid-file "$S/int2.pid" "$ID" sh -c 'sleep 2; exit 6'
 IPID2=$(cat "$S/int2.pid" 2>/dev/null || echo 0)
 rr lc-32-wait-rootpid "wait --rootpid=<pid of exec'd sh that exits 6> (same pid ns as root container here)" wait --rootpid="$IPID2" "$ID"
 TMO=10 rr lc-33-wait-pid-nonexistent "wait --pid=99999 on running container (no such pid)" wait --pid=99999 "$ID"
+TMO=10 rr lc-33b-wait-rootpid-nonexistent "wait --rootpid=99999 on running container (no such pid)" wait --rootpid=99999 "$ID"
 TMO=10 rr lc-34-wait-pid-again "wait --pid on the already-reaped exec pid again" wait --pid="$IPID" "$ID"
 rr lc-35-pause "pause running container" pause "$ID"
 rr lc-36-state-paused "state when paused" state "$ID"
+rr lc-36a-ps-paused "ps when paused" ps "$ID"
+rr lc-36b-events-stats-paused "events --stats when paused" events --stats "$ID"
 rr lc-37-list-json-paused "list json with one paused, one running" list --format=json
 rr lc-38-list-text-paused "list text with one paused" list
 rr lc-39-pause-paused "pause an already paused container" pause "$ID"
@@ -281,7 +289,7 @@ done
 scen kall
 mkbundle "$B" sleep 1000
 q create --bundle "$B" "$ID"; q start "$ID"
-q exec --detach --internal-pid-file "$S/i.pid" "$ID" sleep 500
+q exec --detach --pid-file "$S/h.pid" --internal-pid-file "$S/i.pid" "$ID" sleep 500
 rr kill-pid-flag "kill --pid=<internal pid of exec'd sleep 500> ID 9" kill --pid="$(cat "$S/i.pid")" "$ID" 9
 rr kill-pid-flag-ps "ps after kill --pid" ps "$ID"
 rr kill-all-flag "kill --all ID 9" kill --all "$ID" 9
@@ -404,7 +412,7 @@ scen cr2
 mkbundle "$B" sleep 1000
 mkdir -p "$S/img"
 q create --bundle "$B" "$ID"; q start "$ID"
-TMO=60 rr cr-07-checkpoint-leave-running "checkpoint --leave-running" checkpoint --leave-running --image-path "$S/img" "$ID"
+TMO=20 rr cr-07-checkpoint-leave-running "checkpoint --leave-running" checkpoint --leave-running --image-path "$S/img" "$ID"
 rr cr-08-state-after-leave-running "state after checkpoint --leave-running" state "$ID"
 rr cr-09-checkpoint-no-image-path "checkpoint without --image-path" checkpoint "$ID"
 qdel "$ID"
@@ -429,26 +437,92 @@ rec fail-nonexistent-root-state "state with --root=<nonexistent dir>" 30 --root=
 
 scen st
 mkbundle "$B" sleep 1000
-mkbundle "$B2" sleep 1000
 rr fail-created-setup-create "create (setup for created-state failures)" create --bundle "$B" "$ID"
-rr fail-create-existing-id "create with an id that already exists (created)" create --bundle "$B2" "$ID"
 rr fail-pause-created "pause a created (not started) container" pause "$ID"
 rr fail-resume-created "resume a created container" resume "$ID"
 rr fail-exec-created "exec into a created (not started) container" exec "$ID" true
 rr fail-ps-created "ps on a created container" ps "$ID"
-rr fail-events-stats-created "events --stats on a created container (panics in 20221219)" events --stats "$ID"
-TMO=5 rr fail-wait-created-pid "wait --pid=1 on a created container (timeout 5s)" wait --pid=1 "$ID" 
-rr fail-delete-created-noforce "delete (no --force) a created container" delete "$ID"
-rr fail-delete-created-state "state after delete of created container" state "$ID"
-rr fail-created2-setup-create "create again (for start-twice/kill-created)" create --bundle "$B" "$ID"
+rr fail-ps-json-created "ps --format=json on a created container" ps --format=json "$ID"
+rr fail-events-stats-created "events --stats on a created container" events --stats "$ID"
+KILL_AFTER=2.5 STREAM=1 MAX_BYTES=4096 rr fail-events-interval-1-created "events --interval=1 on a created container; SIGTERM after 2.5s" events --interval=1 "$ID"
+TMO=5 rr fail-wait-created "wait on a created container (recorder timeout 5s)" wait "$ID"
+TMO=5 rr fail-wait-created-pid "wait --pid=1 on a created container (recorder timeout 5s)" wait --pid=1 "$ID"
+rr fail-created-state-before-kill "state of the created container before kill" state "$ID"
 rr fail-kill-created "kill ID 9 on a created container" kill "$ID" 9
-rr fail-kill-created-state "state after kill of created container" state "$ID"
+sleep 1
+rr fail-kill-created-state "state 1s after kill 9 of created container" state "$ID"
 qdel "$ID"
-rr fail-created3-setup-create "create again (for start twice)" create --bundle "$B" "$ID"
+
+scen st2
+mkbundle "$B" sleep 1000
+q create --bundle "$B" "$ID"
+rr fail-delete-created-noforce "delete (no --force) a created container" delete "$ID"
+rr fail-delete-created-noforce-state "state after delete (no --force) of created container" state "$ID"
+qdel "$ID"
+
+scen st3
+mkbundle "$B" sleep 1000
+mkbundle "$B2" sleep 1000
+q create --bundle "$B" "$ID"
 rr fail-start-twice-1 "first start" start "$ID"
 rr fail-start-twice-2 "second start of the same (running) container" start "$ID"
-rr fail-create-existing-id-running "create with an id that already exists (running)" create --bundle "$B2" "$ID"
+rr fail-create-existing-id-running "create with an id that already exists (running); note what happens to the original" create --bundle "$B2" "$ID"
+rr fail-create-existing-id-running-state "state of the original id after the failed duplicate create" state "$ID"
+rr fail-create-existing-id-running-list "list after the failed duplicate create" list --format=json
 qdel "$ID"
+
+scen st4
+mkbundle "$B" sleep 1000
+mkbundle "$B2" sleep 1000
+q create --bundle "$B" "$ID"
+rr fail-create-existing-id "create with an id that already exists (created)" create --bundle "$B2" "$ID"
+rr fail-create-existing-id-state "state of the original id after the failed duplicate create" state "$ID"
+rr fail-create-existing-id-list "list after the failed duplicate create" list --format=json
+rr fail-create-existing-id-recreate "create the same id again after that" create --bundle "$B" "$ID"
+qdel "$ID"
+
+# events streaming while the container exits
+scen evs
+mkbundle "$B" sh -c 'sleep 2'
+q create --bundle "$B" "$ID"; q start "$ID"
+KILL_AFTER=7 STREAM=1 MAX_BYTES=65536 rr events-interval-1-container-exits "events --interval=1 on sh -c 'sleep 2' which exits ~2s in; recorder SIGTERMs after 7s if still running" events --interval=1 "$ID"
+qdel "$ID"
+
+# id prefix matching
+scen pfx
+mkbundle "$B" sleep 1000
+mkbundle "$B2" sleep 1000
+q create --bundle "$B" "$ID"; q start "$ID"
+rr id-prefix-unique "state <unique prefix of id> (first 9 chars: rec-pfx-a)" state "${ID:0:9}"
+rr id-prefix-empty-unique "state '' with exactly one container in root" state ""
+rr id-prefix-pause-unique "pause <unique prefix>" pause "${ID:0:9}"
+rr id-prefix-state-after-pause "state after pause via prefix" state "$ID"
+q resume "$ID"
+q create --bundle "$B2" "$ID2"
+rr id-prefix-ambiguous "state <prefix matching two containers> (rec-pfx-)" state "${ID:0:8}"
+rr id-prefix-empty-ambiguous "state '' with two containers in root" state ""
+rr id-prefix-nomatch "state <prefix matching nothing>" state "rec-pfx-z"
+rr id-prefix-delete-force-ambiguous "delete --force <ambiguous prefix>" delete --force "${ID:0:8}"
+qdel "$ID" "$ID2"
+
+# delete several ids at once
+scen dm
+mkbundle "$B" true
+mkbundle "$B2" true
+q create --bundle "$B" "$ID"; q start "$ID"
+q create --bundle "$B2" "$ID2"; q start "$ID2"
+sleep 1
+rr delete-two-stopped "delete ID ID2, both stopped" delete "$ID" "$ID2"
+rr delete-two-stopped-list "list json after" list --format=json
+q create --bundle "$B" "$ID"; q start "$ID"
+sleep 1
+rr delete-stopped-and-missing "delete ID(stopped) ID3(missing): order matters?" delete "$ID" "$ID3"
+rr delete-stopped-and-missing-state "state ID after that" state "$ID"
+q create --bundle "$B" "$ID"; q start "$ID"
+sleep 1
+rr delete-missing-and-stopped "delete ID3(missing) ID(stopped)" delete "$ID3" "$ID"
+rr delete-missing-and-stopped-state "state ID after that" state "$ID"
+qdel "$ID" "$ID2"
 
 scen bd
 rr fail-bundle-no-config "create --bundle <empty dir without config.json>" create --bundle "$B" "$ID"
@@ -477,6 +551,7 @@ qdel "$ID"
 scen av
 mkbundle "$B" sleep 1000
 q create --bundle "$B" "$ID"; q start "$ID"
+MISSING=$ID3
 A() { rr "$@"; }
 A argv-version "--version" --version
 rec argv-version-bare "--version without --root" 10 --version
@@ -525,7 +600,7 @@ A argv-create-0 "create with no id" create --bundle "$B"
 A argv-create-2 "create with 2 ids" create --bundle "$B" "$ID" "$ID2"
 A argv-run-0 "run with no id" run --bundle "$B"
 A argv-delete-0 "delete with no ids" delete
-A argv-delete-2-missing "delete with 2 missing ids" delete "$MISSING" "$ID2"
+A argv-delete-2-missing "delete with 2 missing ids" delete "$ID3" "$ID2"
 A argv-pause-0 "pause with no id" pause
 A argv-resume-0 "resume with no id" resume
 A argv-ps-0 "ps with no id" ps
