@@ -30,7 +30,11 @@ pub enum Error {
     },
 
     /// runsc ran and exited with a failure status or was killed by a signal.
-    #[error("{} did not terminate successfully: {status}: {}", display_program(argv), failure_text(stderr, runsc_error))]
+    #[error(
+        "{} did not terminate successfully: {status}{}",
+        display_program(argv),
+        failure_text(stderr, runsc_error)
+    )]
     Failed {
         /// The full argv, program first.
         argv: Vec<OsString>,
@@ -43,7 +47,10 @@ pub enum Error {
     },
 
     /// runsc succeeded but printed something that is not what the subcommand prints.
-    #[error("cannot decode {what} from {}: {source}; output began: {excerpt:?}", display_program(argv))]
+    #[error(
+        "cannot decode {what} from {}: {source}; output began: {excerpt:?}",
+        display_program(argv)
+    )]
     Decode {
         /// The full argv, program first.
         argv: Vec<OsString>,
@@ -73,6 +80,20 @@ pub enum Error {
         after: Duration,
     },
 
+    /// runsc printed more than the client's output limit on stdout, so the
+    /// output was not decoded; raise the limit with `RunscBuilder::output_limit`.
+    #[error("{} printed {total} bytes on {stream}, more than the output limit of {limit} bytes; raise it with RunscBuilder::output_limit", display_program(argv))]
+    OutputLimit {
+        /// The full argv, program first.
+        argv: Vec<OsString>,
+        /// Which stream overflowed ("stdout").
+        stream: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+        /// How many bytes runsc printed.
+        total: u64,
+    },
+
     /// An I/O failure around the call (temp files, pipes, the console socket).
     #[error("{context}: {source}")]
     Io {
@@ -89,13 +110,23 @@ fn display_program(argv: &[OsString]) -> String {
         .unwrap_or_else(|| "runsc".to_owned())
 }
 
+/// The text after the status in a `Failed` message: stderr, then runsc's
+/// logged error when stderr does not already say it.
 fn failure_text(stderr: &str, runsc_error: &Option<String>) -> String {
+    let stderr = stderr.trim_end();
+    let mut text = String::new();
+    if !stderr.is_empty() {
+        text.push_str(": ");
+        text.push_str(stderr);
+    }
     match runsc_error {
         Some(logged) if !stderr.contains(logged.as_str()) => {
-            format!("{}; runsc logged: {logged}", stderr.trim_end())
+            text.push_str("; runsc logged: ");
+            text.push_str(logged);
         }
-        _ => stderr.trim_end().to_owned(),
+        _ => {}
     }
+    text
 }
 
 /// How many bytes of undecodable output an error keeps.
@@ -124,4 +155,80 @@ impl Error {
     pub fn is_invalid_input(&self) -> bool {
         matches!(self, Self::InvalidInput { .. })
     }
+
+    /// Whether runsc failed because the container does not exist.
+    ///
+    /// runsc 20221219 says `loading container: file does not exist` (exit
+    /// 128) for an unknown id (`loading sandbox: ...` for `ps`, `events` and
+    /// `exec`, `loading container "ID": ...` for `delete`); later releases
+    /// may say "not found". Both stderr and the error runsc logged are checked.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::Failed {
+                stderr,
+                runsc_error,
+                ..
+            } => is_not_found_text(stderr) || runsc_error.as_deref().is_some_and(is_not_found_text),
+            _ => false,
+        }
+    }
+
+    /// Whether the call was killed because its deadline passed.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// runsc's exit code, when runsc ran and exited with a failure code.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Self::Failed { status, .. } => status.code(),
+            _ => None,
+        }
+    }
+
+    /// The signal that killed runsc, when runsc ran and was killed.
+    pub fn signal(&self) -> Option<i32> {
+        use std::os::unix::process::ExitStatusExt;
+        match self {
+            Self::Failed { status, .. } => status.signal(),
+            _ => None,
+        }
+    }
+
+    /// The argv of the call that failed, program first, when the error came
+    /// from running runsc.
+    pub fn argv(&self) -> Option<&[OsString]> {
+        match self {
+            Self::Failed { argv, .. }
+            | Self::Decode { argv, .. }
+            | Self::Timeout { argv, .. }
+            | Self::OutputLimit { argv, .. } => Some(argv),
+            _ => None,
+        }
+    }
+
+    /// runsc's stderr, when runsc ran and failed.
+    pub fn stderr(&self) -> Option<&str> {
+        match self {
+            Self::Failed { stderr, .. } => Some(stderr),
+            _ => None,
+        }
+    }
+
+    /// The last error runsc wrote to its JSON `--log` during the call, when
+    /// runsc ran and failed and such a log is configured.
+    pub fn runsc_error(&self) -> Option<&str> {
+        match self {
+            Self::Failed { runsc_error, .. } => runsc_error.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+fn is_not_found_text(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    (text.contains("loading container") || text.contains("loading sandbox"))
+        && (text.contains("does not exist") || text.contains("not found"))
+        || text.contains("no such container")
+        || text.contains("container does not exist")
 }

@@ -48,7 +48,10 @@ fn global_options_render_first_in_fixed_order() {
     };
     global.config.insert("platform", "ptrace").unwrap();
     global.config.insert("network", "none").unwrap();
-    global.config.insert("debug-command", "create,!boot").unwrap();
+    global
+        .config
+        .insert("debug-command", "create,!boot")
+        .unwrap();
     let inv = Invocation {
         global,
         command: Subcommand::State(IdOnly { id: id("c1") }),
@@ -323,7 +326,9 @@ fn an_id_that_looks_like_a_flag_is_preceded_by_the_terminator() {
 
 #[test]
 fn bad_ids_are_refused() {
-    for bad in ["", "-rf", "--all", "a/b", "../x", "a b", "a\tb", "a\nb", "a\0b"] {
+    for bad in [
+        "", "-rf", "--all", "a/b", "../x", "a b", "a\tb", "a\nb", "a\0b",
+    ] {
         let err = ContainerId::new(bad).unwrap_err();
         assert!(err.is_invalid_input(), "{bad:?}: {err}");
         assert!(err.to_string().contains("container id"), "{err}");
@@ -336,7 +341,17 @@ fn bad_ids_are_refused() {
 #[test]
 fn bad_config_keys_are_refused() {
     let mut config = Config::new();
-    for bad in ["", "-network", "--network", "net=work", "root", "log", "debug", "a b", "version"] {
+    for bad in [
+        "",
+        "-network",
+        "--network",
+        "net=work",
+        "root",
+        "log",
+        "debug",
+        "a b",
+        "version",
+    ] {
         let err = config.insert(bad, "x").unwrap_err();
         assert!(err.is_invalid_input(), "{bad:?}");
     }
@@ -453,50 +468,111 @@ fn go_flag_rules() {
     let err = |args: &[&str]| Invocation::parse(args.iter().copied()).unwrap_err();
 
     // Single and double dashes, `-f v` and `-f=v`, last value wins.
-    let a = ok(&["-root", "/a", "--root=/b", "create", "-bundle", "/x", "--bundle=/y", "c"]);
+    let a = ok(&[
+        "-root",
+        "/a",
+        "--root=/b",
+        "create",
+        "-bundle",
+        "/x",
+        "--bundle=/y",
+        "c",
+    ]);
     assert_eq!(a.global.root, p("/b"));
-    let Subcommand::Create(c) = a.command else { panic!() };
+    let Subcommand::Create(c) = a.command else {
+        panic!()
+    };
     assert_eq!(c.bundle, p("/y"));
 
     // A boolean never takes the next argument.
-    let Subcommand::Delete(d) = ok(&["delete", "-force", "c"]).command else { panic!() };
+    let Subcommand::Delete(d) = ok(&["delete", "-force", "c"]).command else {
+        panic!()
+    };
     assert!(d.force);
-    assert_eq!(err(&["delete", "--force=maybe", "c"]).to_string(), "invalid boolean value \"maybe\" for -force: parse error");
-    let Subcommand::Delete(d) = ok(&["delete", "--force=0", "c"]).command else { panic!() };
+    assert_eq!(
+        err(&["delete", "--force=maybe", "c"]).to_string(),
+        "invalid boolean value \"maybe\" for -force: parse error"
+    );
+    let Subcommand::Delete(d) = ok(&["delete", "--force=0", "c"]).command else {
+        panic!()
+    };
     assert!(!d.force);
 
     // Parsing stops at the first positional and after `--`.
-    assert!(matches!(err(&["state", "c", "--bogus"]), ParseError::Usage("state")));
-    let Subcommand::Exec(e) = ok(&["exec", "c", "ls", "-l"]).command else { panic!() };
+    assert!(matches!(
+        err(&["state", "c", "--bogus"]),
+        ParseError::Usage("state")
+    ));
+    let Subcommand::Exec(e) = ok(&["exec", "c", "ls", "-l"]).command else {
+        panic!()
+    };
     assert_eq!(e.args, ["ls", "-l"]);
-    let Subcommand::Delete(d) = ok(&["delete", "--", "c"]).command else { panic!() };
+    let Subcommand::Delete(d) = ok(&["delete", "--", "c"]).command else {
+        panic!()
+    };
     assert_eq!(d.ids, [id("c")]);
 
     // Base-0 integers.
-    let Subcommand::Wait(w) = ok(&["wait", "--pid=0x10", "--rootpid", "010", "c"]).command else { panic!() };
+    let Subcommand::Wait(w) = ok(&["wait", "--pid=0x10", "--rootpid", "010", "c"]).command else {
+        panic!()
+    };
     assert_eq!((w.pid, w.rootpid), (Some(16), Some(8)));
 
     // Exit codes: global flag errors are 2, the rest 128.
     let e = err(&["--bogus", "list"]);
-    assert_eq!((e.exit_code(), e.to_string().as_str()), (2, "flag provided but not defined: -bogus"));
+    assert_eq!(
+        (e.exit_code(), e.to_string().as_str()),
+        (2, "flag provided but not defined: -bogus")
+    );
     let e = err(&["list", "--bogus"]);
-    assert_eq!((e.exit_code(), e.to_string().as_str()), (128, "flag provided but not defined: -bogus"));
-    assert_eq!(err(&["create", "--bundle"]).to_string(), "flag needs an argument: -bundle");
+    assert_eq!(
+        (e.exit_code(), e.to_string().as_str()),
+        (128, "flag provided but not defined: -bogus")
+    );
+    assert_eq!(
+        err(&["create", "--bundle"]).to_string(),
+        "flag needs an argument: -bundle"
+    );
     assert_eq!(err(&["---x", "list"]).to_string(), "bad flag syntax: ---x");
-    assert_eq!(err(&["wait", "--pid=abc", "c"]).to_string(), "invalid value \"abc\" for flag -pid: parse error");
-    assert_eq!(err(&["wait", "--pid=99999999999999999999", "c"]).to_string(), "invalid value \"99999999999999999999\" for flag -pid: value out of range");
-    assert_eq!(err(&["--strace-log-size=-1", "list"]).to_string(), "invalid value \"-1\" for flag -strace-log-size: parse error");
+    assert_eq!(
+        err(&["wait", "--pid=abc", "c"]).to_string(),
+        "invalid value \"abc\" for flag -pid: parse error"
+    );
+    assert_eq!(
+        err(&["wait", "--pid=99999999999999999999", "c"]).to_string(),
+        "invalid value \"99999999999999999999\" for flag -pid: value out of range"
+    );
+    assert_eq!(
+        err(&["--strace-log-size=-1", "list"]).to_string(),
+        "invalid value \"-1\" for flag -strace-log-size: parse error"
+    );
     assert!(matches!(err(&[]), ParseError::NoSubcommand));
     assert!(matches!(err(&["frob"]), ParseError::UnknownSubcommand(_)));
     assert!(matches!(err(&["spec"]), ParseError::Unsupported(_)));
     assert!(matches!(err(&["list", "x"]), ParseError::Usage("list")));
-    assert!(matches!(err(&["kill", "a", "b", "c"]), ParseError::Usage("kill")));
-    assert!(matches!(err(&["list", "-h"]), ParseError::SubcommandHelp("list")));
+    assert!(matches!(
+        err(&["kill", "a", "b", "c"]),
+        ParseError::Usage("kill")
+    ));
+    assert!(matches!(
+        err(&["list", "-h"]),
+        ParseError::SubcommandHelp("list")
+    ));
     assert!(matches!(err(&["-help"]), ParseError::GlobalHelp));
-    assert_eq!(err(&["list", "--format=xml"]).to_string(), "unknown list format \"xml\"");
+    assert_eq!(
+        err(&["list", "--format=xml"]).to_string(),
+        "unknown list format \"xml\""
+    );
 
     // Unknown global flags are errors; known ones land in the config map.
-    let g = ok(&["--network=none", "--debug", "--strace-log-size=0x10", "-gso=false", "list"]).global;
+    let g = ok(&[
+        "--network=none",
+        "--debug",
+        "--strace-log-size=0x10",
+        "-gso=false",
+        "list",
+    ])
+    .global;
     assert!(g.debug);
     assert_eq!(g.config.get("network"), Some("none"));
     assert_eq!(g.config.get("strace-log-size"), Some("16"));
@@ -507,5 +583,8 @@ fn go_flag_rules() {
 fn events_interval_that_the_seed_sends_is_refused_like_runsc() {
     let e = Invocation::parse(["events", "--interval=1s", "c1"]).unwrap_err();
     assert_eq!(e.exit_code(), 128);
-    assert_eq!(e.to_string(), "invalid value \"1s\" for flag -interval: parse error");
+    assert_eq!(
+        e.to_string(),
+        "invalid value \"1s\" for flag -interval: parse error"
+    );
 }

@@ -47,7 +47,11 @@ fn parser_refuses_exactly_what_runsc_refuses() {
         let stderr = fs::read_to_string(dir.join("stderr")).unwrap_or_default();
         let first = stderr.lines().next().unwrap_or("");
         // A Go panic is a runtime failure past argument parsing.
-        let code = if first.starts_with("panic: ") { 0 } else { code };
+        let code = if first.starts_with("panic: ") {
+            0
+        } else {
+            code
+        };
         let parsed = Invocation::parse(argv.clone());
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let flag_error = GO_FLAG_MESSAGES.iter().any(|m| first.starts_with(m));

@@ -132,18 +132,33 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
                 user_log
             })
         ),
-        (id(), opt_path(), opt_path(), opt_path(), opt_path(), any::<bool>()).prop_map(
-            |(id, bundle, pid_file, console_socket, user_log, detach)| Subcommand::Run(Run {
-                id,
-                bundle,
-                pid_file,
-                console_socket,
-                user_log,
-                detach
-            })
-        ),
         (
-            (id(), opt_path(), opt_path(), opt_path(), opt_path(), any::<bool>()),
+            id(),
+            opt_path(),
+            opt_path(),
+            opt_path(),
+            opt_path(),
+            any::<bool>()
+        )
+            .prop_map(|(id, bundle, pid_file, console_socket, user_log, detach)| {
+                Subcommand::Run(Run {
+                    id,
+                    bundle,
+                    pid_file,
+                    console_socket,
+                    user_log,
+                    detach,
+                })
+            }),
+        (
+            (
+                id(),
+                opt_path(),
+                opt_path(),
+                opt_path(),
+                opt_path(),
+                any::<bool>()
+            ),
             (
                 opt_path(),
                 option::of(text()),

@@ -1,0 +1,785 @@
+//! The async client: [`Runsc`], built with [`RunscBuilder`].
+//!
+//! Every method builds a [`cli::Invocation`], renders
+//! it with [`to_args`](crate::cli::Invocation::to_args) and runs it through
+//! the configured [`Monitor`]. Each call:
+//!
+//! - runs runsc in a process group of its own; when the call's deadline
+//!   passes or its future is dropped, the whole group gets `SIGKILL` and
+//!   runsc is reaped;
+//! - drains stdout and stderr concurrently, keeping at most the output limit
+//!   of each and counting the rest, so a chatty runsc can neither block on a
+//!   full pipe nor grow memory without bound;
+//! - ends when runsc exits, not when its pipes reach EOF (see below);
+//! - reports a failure as [`Error::Failed`] with argv, status, bounded stderr
+//!   and, when a JSON `--log` is configured, runsc's last logged error.
+//!
+//! # When a call is over
+//!
+//! A call ends when runsc exits, not when its pipes reach EOF. runsc's sandbox
+//! (and `exec --detach`'s process) inherits the stdout and stderr that runsc
+//! was given, so a pipe that captures runsc's output gets no EOF until the
+//! container exits; the Go client's `Create` waits for that EOF and hangs for
+//! the container's whole life. Here, once the monitor reports runsc's exit,
+//! the client reads what is already buffered in each pipe with non-blocking
+//! reads and stops at the first `EWOULDBLOCK`. Nothing runsc wrote can be
+//! missed that way: a write to a pipe has copied its bytes into the pipe
+//! before it returns, and runsc exits only after its writes returned. No
+//! grace period is involved, so nothing depends on timing. What the
+//! container writes later goes into a pipe nobody reads; give an [`Io`] when
+//! its output matters.
+//!
+//! # Where this differs from the Go client
+//!
+//! - `events --interval` is sent as whole seconds (`--interval=2`); the Go
+//!   client sends `--interval=2s`, which runsc rejects. Intervals under one
+//!   second or with a fractional part are refused before anything runs.
+//! - `create`, `start` and `exec --detach` return when runsc exits instead of
+//!   waiting for EOF on pipes the sandbox keeps open.
+//! - `events` reports runsc's failure and a stream cut mid-event as errors
+//!   instead of closing silently.
+//! - `run`, `exec` and `restore` report runsc's own failure as an error; the
+//!   Go client's `Run` returns exit status 128 with no error for a bad
+//!   bundle. See [`Runsc::run`] for the rule.
+//! - `top` keeps an excerpt of a `ps` table it cannot parse.
+//! - `exec --detach` without a pid file gets a private one: runsc 20221219,
+//!   given `--detach` and no `--pid-file`, re-runs itself with `--pid-file`
+//!   appended after the container id and fails with a usage message.
+//! - Every call has an optional deadline, and cancellation kills runsc's
+//!   whole process group.
+
+mod console;
+mod events;
+mod exec;
+mod io;
+mod logfile;
+mod monitor;
+mod options;
+
+use std::ffi::OsString;
+use std::fmt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use oci_spec::runtime::{LinuxResources, Process};
+
+pub use console::{Console, ConsoleSocket};
+pub use events::EventStream;
+pub use exec::Captured;
+pub use io::{Io, IoPipes};
+pub use monitor::{ExitFuture, LoggingMonitor, Monitor, TokioMonitor};
+pub use options::{
+    CheckpointOpts, CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, KillOpts, ProcessExit,
+    RestoreOpts, RunOpts, WaitOpts,
+};
+
+use crate::cli::{self, ContainerId, GlobalOptions, Invocation, LogFormat, Signal, Subcommand};
+use crate::error::excerpt;
+use crate::types::{self, Container, ProcessList, Stats, TopResults, WaitResult};
+use crate::Error;
+use exec::{Call, Finished};
+
+/// The program run when the builder is given none: `runsc` from `PATH`.
+pub const DEFAULT_COMMAND: &str = "runsc";
+
+/// The default bound on each of stdout and stderr captured per call.
+pub const DEFAULT_OUTPUT_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The exit code runsc uses for its own failures (Go's `Fatalf` path).
+const RUNSC_FAILURE_CODE: i32 = 128;
+
+/// The exit code of a Go program that panicked (runsc bugs such as `pause`
+/// of a created container in 20221219).
+const GO_PANIC_CODE: i32 = 2;
+
+/// Whether stderr holds a Go panic's traceback.
+fn is_go_panic(stderr: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(stderr);
+    (text.starts_with("panic: ") || text.contains("\npanic: ")) && text.contains("\ngoroutine ")
+}
+
+/// A client for the runsc command line. Cheap to clone; clones share the
+/// configuration.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), runsc::Error> {
+/// use std::time::Duration;
+/// use runsc::{cli::ContainerId, Runsc};
+///
+/// let runsc = Runsc::builder()
+///     .root("/run/runsc-demo")
+///     .config("network", "none")
+///     .timeout(Duration::from_secs(30))
+///     .build()?;
+/// let id = ContainerId::new("demo")?;
+/// match runsc.state(&id).await {
+///     Ok(state) => println!("{} is {}", state.id, state.status.as_str()),
+///     Err(e) if e.is_not_found() => println!("no such container"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Runsc {
+    inner: Arc<Inner>,
+    timeout: Option<Duration>,
+}
+
+pub(crate) struct Inner {
+    command: PathBuf,
+    global: GlobalOptions,
+    monitor: Arc<dyn Monitor>,
+    output_limit: usize,
+    pdeath_signal: Option<nix::sys::signal::Signal>,
+    envs: Vec<(OsString, OsString)>,
+}
+
+impl Inner {
+    /// The JSON log file, when one is configured.
+    fn json_log(&self) -> Option<&Path> {
+        match (&self.global.log, &self.global.log_format) {
+            (Some(path), Some(LogFormat::Json)) => Some(path),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Runsc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runsc")
+            .field("command", &self.inner.command)
+            .field("global", &self.inner.global)
+            .field("timeout", &self.timeout)
+            .field("monitor", &self.inner.monitor)
+            .field("output_limit", &self.inner.output_limit)
+            .field("pdeath_signal", &self.inner.pdeath_signal)
+            .field("envs", &self.inner.envs)
+            .finish()
+    }
+}
+
+/// Builds a [`Runsc`]; see [`Runsc::builder`].
+#[derive(Debug)]
+pub struct RunscBuilder {
+    command: PathBuf,
+    global: GlobalOptions,
+    timeout: Option<Duration>,
+    monitor: Option<Arc<dyn Monitor>>,
+    output_limit: usize,
+    pdeath_signal: Option<nix::sys::signal::Signal>,
+    envs: Vec<(OsString, OsString)>,
+    error: Option<Error>,
+}
+
+impl Default for RunscBuilder {
+    fn default() -> Self {
+        Self {
+            command: PathBuf::from(DEFAULT_COMMAND),
+            global: GlobalOptions::default(),
+            timeout: None,
+            monitor: None,
+            output_limit: DEFAULT_OUTPUT_LIMIT,
+            pdeath_signal: None,
+            envs: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+impl RunscBuilder {
+    /// The runsc program: a path, or a name looked up in `PATH` (default `runsc`).
+    pub fn command(mut self, command: impl Into<PathBuf>) -> Self {
+        self.command = command.into();
+        self
+    }
+
+    /// `--root`: where runsc keeps container state.
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.global.root = Some(root.into());
+        self
+    }
+
+    /// `--log`: runsc's own log file. With [`LogFormat::Json`], failed calls
+    /// carry the last error runsc logged ([`Error::runsc_error`]).
+    pub fn log(mut self, log: impl Into<PathBuf>) -> Self {
+        self.global.log = Some(log.into());
+        self
+    }
+
+    /// `--log-format`.
+    pub fn log_format(mut self, format: LogFormat) -> Self {
+        self.global.log_format = Some(format);
+        self
+    }
+
+    /// `--panic-log`.
+    pub fn panic_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.global.panic_log = Some(path.into());
+        self
+    }
+
+    /// `--debug`.
+    pub fn debug(mut self, debug: bool) -> Self {
+        self.global.debug = debug;
+        self
+    }
+
+    /// `--debug-log`.
+    pub fn debug_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.global.debug_log = Some(path.into());
+        self
+    }
+
+    /// Any other global flag, rendered `--key=value` in sorted key order
+    /// (e.g. `config("network", "none")`). An invalid key is reported by
+    /// [`RunscBuilder::build`].
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        if let Err(e) = self.global.config.insert(key, value) {
+            self.error.get_or_insert(e);
+        }
+        self
+    }
+
+    /// The default deadline of each call; `None` (the default) means none.
+    /// See [`Runsc::with_timeout`] for what it covers.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// How runsc processes are started and reaped (default [`TokioMonitor`]).
+    pub fn monitor(mut self, monitor: Arc<dyn Monitor>) -> Self {
+        self.monitor = Some(monitor);
+        self
+    }
+
+    /// The most bytes kept of each of stdout and stderr per call (default
+    /// [`DEFAULT_OUTPUT_LIMIT`]). Beyond it the head is kept and the rest
+    /// counted; stderr says how much was dropped, and stdout that overflowed
+    /// is reported as [`Error::OutputLimit`] rather than decoded.
+    pub fn output_limit(mut self, bytes: usize) -> Self {
+        self.output_limit = bytes;
+        self
+    }
+
+    /// A signal the kernel sends runsc when the thread that spawned it
+    /// exits (`PR_SET_PDEATHSIG`), like the Go client's `PdeathSignal`.
+    /// The kernel watches the spawning *thread*: tokio's worker threads live
+    /// as long as the runtime, but a call made from a `spawn_blocking`
+    /// thread can lose runsc when that idle thread is retired.
+    pub fn pdeath_signal(mut self, signal: nix::sys::signal::Signal) -> Self {
+        self.pdeath_signal = Some(signal);
+        self
+    }
+
+    /// Sets an environment variable for every runsc the client starts, on top
+    /// of the caller's own environment. Tests use it to point `fake-runsc` at
+    /// a scenario or session (`FAKE_RUNSC_SCENARIO`, `FAKE_RUNSC_SESSION`)
+    /// without touching the test process's environment.
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.envs.push((key.into(), value.into()));
+        self
+    }
+
+    /// The client, or the first invalid setting.
+    pub fn build(self) -> Result<Runsc, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.command.as_os_str().is_empty() {
+            return Err(Error::invalid(
+                "command",
+                "",
+                "it is empty; give the path of runsc or leave it at the default",
+            ));
+        }
+        Ok(Runsc {
+            inner: Arc::new(Inner {
+                command: self.command,
+                global: self.global,
+                monitor: self.monitor.unwrap_or_else(|| Arc::new(TokioMonitor)),
+                output_limit: self.output_limit,
+                pdeath_signal: self.pdeath_signal,
+                envs: self.envs,
+            }),
+            timeout: self.timeout,
+        })
+    }
+}
+
+/// Makes a caller's path absolute against the current directory, as the Go
+/// client does for pid files.
+fn absolute(path: &Option<PathBuf>) -> Result<Option<PathBuf>, Error> {
+    path.as_deref()
+        .map(|p| {
+            std::path::absolute(p).map_err(|source| Error::Io {
+                context: format!("making {} absolute", p.display()),
+                source,
+            })
+        })
+        .transpose()
+}
+
+fn read_pid(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+impl Runsc {
+    /// A builder with the defaults: `runsc` from `PATH`, no global options,
+    /// no deadline, [`TokioMonitor`], [`DEFAULT_OUTPUT_LIMIT`].
+    pub fn builder() -> RunscBuilder {
+        RunscBuilder::default()
+    }
+
+    /// A clone with another per-call deadline (`None`: no deadline).
+    ///
+    /// The deadline covers a whole call, from spawn to runsc's exit, so for
+    /// `run`, `exec` and `restore` without `detach`, and for `wait`, it also
+    /// bounds the container process's life. It does not apply to the stream
+    /// [`Runsc::events`] returns, which lasts until it is dropped.
+    pub fn with_timeout(&self, timeout: impl Into<Option<Duration>>) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            timeout: timeout.into(),
+        }
+    }
+
+    /// The current per-call deadline.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The program this client runs.
+    pub fn command(&self) -> &Path {
+        &self.inner.command
+    }
+
+    /// The invocation a call with `command` runs: this client's global
+    /// options plus `command`. Render it with
+    /// [`to_args`](crate::cli::Invocation::to_args) for display.
+    pub fn invocation(&self, command: Subcommand) -> Invocation {
+        Invocation {
+            global: self.inner.global.clone(),
+            command,
+        }
+    }
+
+    fn call<'a>(&self, command: Subcommand, io: Option<&'a Io>) -> Call<'a> {
+        Call {
+            args: self.invocation(command).to_args(),
+            stdin: None,
+            io,
+        }
+    }
+
+    async fn run_call(&self, call: Call<'_>) -> Result<Finished, Error> {
+        self.inner.run_call(call, self.timeout).await
+    }
+
+    /// Runs `command` with captured output and requires success.
+    async fn checked(&self, command: Subcommand) -> Result<Finished, Error> {
+        self.run_call(self.call(command, None)).await?.success()
+    }
+
+    /// Decodes stdout of a successful call with one of the `types` decoders.
+    fn decode<T>(
+        &self,
+        finished: &Finished,
+        what: &'static str,
+        decoder: fn(&[u8]) -> Result<T, serde_json::Error>,
+    ) -> Result<T, Error> {
+        let bytes = finished.whole_stdout(self.inner.output_limit)?;
+        decoder(bytes).map_err(|source| Error::Decode {
+            argv: finished.argv.clone(),
+            what,
+            excerpt: excerpt(bytes),
+            source,
+        })
+    }
+
+    /// Tells a failure of runsc itself apart from the exit status of the
+    /// container process it ran; see [`Runsc::run`].
+    fn process_exit(&self, finished: Finished) -> Result<ProcessExit, Error> {
+        let code = match (finished.status.code(), finished.status.signal()) {
+            (Some(code), _) => code,
+            _ => return Err(finished.into_error()),
+        };
+        let runsc_failed = match code {
+            RUNSC_FAILURE_CODE => finished.runsc_error.is_some() || self.inner.json_log().is_none(),
+            GO_PANIC_CODE => is_go_panic(&finished.stderr.bytes),
+            _ => false,
+        };
+        if runsc_failed {
+            return Err(finished.into_error());
+        }
+        Ok(ProcessExit {
+            code,
+            stdout: finished.stdout,
+            stderr: finished.stderr,
+        })
+    }
+
+    /// `list --format=json`: every container under the root.
+    pub async fn list(&self) -> Result<Vec<Container>, Error> {
+        let finished = self
+            .checked(Subcommand::List(cli::List {
+                format: Some(cli::ListFormat::Json),
+                ..Default::default()
+            }))
+            .await?;
+        self.decode(&finished, "container list", types::decode_list)
+    }
+
+    /// `state`: one container's OCI state.
+    pub async fn state(&self, id: &ContainerId) -> Result<Container, Error> {
+        let finished = self
+            .checked(Subcommand::State(cli::IdOnly { id: id.clone() }))
+            .await?;
+        self.decode(&finished, "container state", types::decode_state)
+    }
+
+    /// `create`: creates the container from `bundle`.
+    ///
+    /// Returns as soon as runsc exits, although the sandbox keeps the stdio
+    /// it inherited open.
+    pub async fn create(
+        &self,
+        id: &ContainerId,
+        bundle: impl AsRef<Path>,
+        opts: &CreateOpts,
+    ) -> Result<(), Error> {
+        let command = Subcommand::Create(cli::Create {
+            id: id.clone(),
+            bundle: Some(bundle.as_ref().to_owned()),
+            pid_file: absolute(&opts.pid_file)?,
+            console_socket: opts.console_socket.clone(),
+            user_log: opts.user_log.clone(),
+        });
+        self.run_call(self.call(command, opts.io.as_ref()))
+            .await?
+            .success()
+            .map(drop)
+    }
+
+    /// `start`: starts a created container. Returns as soon as runsc exits.
+    pub async fn start(&self, id: &ContainerId, io: Option<Io>) -> Result<(), Error> {
+        let command = Subcommand::Start(cli::IdOnly { id: id.clone() });
+        self.run_call(self.call(command, io.as_ref()))
+            .await?
+            .success()
+            .map(drop)
+    }
+
+    /// `run`: creates and starts the container, and (without `detach`)
+    /// waits for it to exit.
+    ///
+    /// runsc passes the container's exit code on as its own, and exits 128
+    /// when it fails itself (bad bundle, existing id, ...). The rule used to
+    /// tell the two apart:
+    ///
+    /// - runsc killed by a signal: [`Error::Failed`];
+    /// - 128 with a JSON `--log` configured: [`Error::Failed`] if runsc
+    ///   logged an error during the call, else `Ok(128)`;
+    /// - 128 without a JSON log: [`Error::Failed`], since every runsc failure
+    ///   exits 128 and a process that exits 128 by itself is rare. Configure
+    ///   a JSON log to have such a process reported as `Ok(128)`;
+    /// - 2 with a Go panic's traceback on the captured stderr (no `Io`
+    ///   given): [`Error::Failed`], runsc crashed;
+    /// - any other exit code: `Ok` with that code.
+    ///
+    /// A process killed by signal N is reported as 128 + N.
+    pub async fn run(
+        &self,
+        id: &ContainerId,
+        bundle: impl AsRef<Path>,
+        opts: &RunOpts,
+    ) -> Result<ProcessExit, Error> {
+        let command = Subcommand::Run(cli::Run {
+            id: id.clone(),
+            bundle: Some(bundle.as_ref().to_owned()),
+            pid_file: absolute(&opts.pid_file)?,
+            console_socket: opts.console_socket.clone(),
+            user_log: opts.user_log.clone(),
+            detach: opts.detach,
+        });
+        let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
+        if opts.detach {
+            let finished = finished.success()?;
+            return Ok(ProcessExit {
+                code: 0,
+                stdout: finished.stdout,
+                stderr: finished.stderr,
+            });
+        }
+        self.process_exit(finished)
+    }
+
+    /// `exec --process=F`: runs `process` in the container.
+    ///
+    /// The spec is written to a private temporary file (mode 0600, in
+    /// `$XDG_RUNTIME_DIR` or the temp dir) that is removed on every path,
+    /// also when the call is cancelled. Without `detach`, the result follows
+    /// the rule described at [`Runsc::run`]. With `detach` and no pid file,
+    /// a private pid file is passed (runsc 20221219 fails without one) and
+    /// the pid read from it.
+    pub async fn exec(
+        &self,
+        id: &ContainerId,
+        process: &Process,
+        opts: &ExecOpts,
+    ) -> Result<ExecOutcome, Error> {
+        let dir = private_dir("runsc-exec-")?;
+        let spec_path = dir.path().join("process.json");
+        write_private(&spec_path, &serde_json_vec(process, "process spec")?)?;
+        let internal_pid_file = absolute(&opts.internal_pid_file)?;
+        let pid_file = match (&opts.pid_file, opts.detach) {
+            (Some(_), _) => absolute(&opts.pid_file)?,
+            (None, true) => Some(dir.path().join("pid")),
+            (None, false) => None,
+        };
+        let command = Subcommand::Exec(cli::Exec {
+            id: id.clone(),
+            process: Some(spec_path),
+            pid_file: pid_file.clone(),
+            internal_pid_file: internal_pid_file.clone(),
+            console_socket: opts.console_socket.clone(),
+            detach: opts.detach,
+            cwd: None,
+            user: None,
+            env: Vec::new(),
+            cap: Vec::new(),
+            additional_gids: Vec::new(),
+            args: Vec::new(),
+        });
+        let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
+        if opts.detach {
+            finished.success()?;
+            return Ok(ExecOutcome::Detached {
+                pid: pid_file.as_deref().and_then(read_pid),
+                internal_pid: internal_pid_file.as_deref().and_then(read_pid),
+            });
+        }
+        self.process_exit(finished).map(ExecOutcome::Exited)
+    }
+
+    /// `delete`: removes the container (`force` kills it first).
+    pub async fn delete(&self, id: &ContainerId, opts: &DeleteOpts) -> Result<(), Error> {
+        self.checked(Subcommand::Delete(cli::Delete {
+            ids: vec![id.clone()],
+            force: opts.force,
+        }))
+        .await
+        .map(drop)
+    }
+
+    /// `kill`: sends `signal` to the container's init (or all, or one pid).
+    pub async fn kill(
+        &self,
+        id: &ContainerId,
+        signal: impl Into<Signal>,
+        opts: &KillOpts,
+    ) -> Result<(), Error> {
+        self.checked(Subcommand::Kill(cli::Kill {
+            id: id.clone(),
+            signal: Some(signal.into()),
+            all: opts.all,
+            pid: opts.pid,
+        }))
+        .await
+        .map(drop)
+    }
+
+    /// `events --stats`: one snapshot of the container's resource usage.
+    pub async fn stats(&self, id: &ContainerId) -> Result<Stats, Error> {
+        let finished = self
+            .checked(Subcommand::Events(cli::Events {
+                id: id.clone(),
+                stats: true,
+                interval: None,
+            }))
+            .await?;
+        self.decode(&finished, "stats event", types::decode_stats)
+    }
+
+    /// `events --interval=N`: a stream of stats events every `interval`.
+    ///
+    /// runsc takes whole seconds; an interval under one second or with a
+    /// fractional part is refused with [`Error::InvalidInput`]. The stream
+    /// yields decoded events, ends when runsc's output ends, yields an error
+    /// for output cut mid-event and for runsc's failure, and kills runsc
+    /// when dropped. The client's deadline does not apply to it.
+    pub async fn events(&self, id: &ContainerId, interval: Duration) -> Result<EventStream, Error> {
+        if interval < Duration::from_secs(1) || interval.subsec_nanos() != 0 {
+            return Err(Error::invalid(
+                "events interval",
+                &format!("{interval:?}"),
+                "runsc takes a whole number of seconds, at least 1",
+            ));
+        }
+        let seconds = i64::try_from(interval.as_secs()).map_err(|_| {
+            Error::invalid(
+                "events interval",
+                &format!("{interval:?}"),
+                "it is too long for runsc's integer flag",
+            )
+        })?;
+        let call = self.call(
+            Subcommand::Events(cli::Events {
+                id: id.clone(),
+                stats: false,
+                interval: Some(seconds),
+            }),
+            None,
+        );
+        let spawned = self.inner.spawn(call)?;
+        Ok(EventStream::new(spawned, self.inner.output_limit))
+    }
+
+    /// `ps --format=json`: the pids of the container's processes.
+    pub async fn ps(&self, id: &ContainerId) -> Result<ProcessList, Error> {
+        let finished = self
+            .checked(Subcommand::Ps(cli::Ps {
+                id: id.clone(),
+                format: Some(cli::PsFormat::Json),
+            }))
+            .await?;
+        self.decode(&finished, "process list", types::decode_ps_json)
+    }
+
+    /// `ps --format=table`, parsed like go-runc's `ParsePSOutput`.
+    pub async fn top(&self, id: &ContainerId) -> Result<TopResults, Error> {
+        let finished = self
+            .checked(Subcommand::Ps(cli::Ps {
+                id: id.clone(),
+                format: Some(cli::PsFormat::Table),
+            }))
+            .await?;
+        types::parse_ps_output(finished.whole_stdout(self.inner.output_limit)?)
+    }
+
+    /// `pause`: freezes the container.
+    pub async fn pause(&self, id: &ContainerId) -> Result<(), Error> {
+        self.checked(Subcommand::Pause(cli::IdOnly { id: id.clone() }))
+            .await
+            .map(drop)
+    }
+
+    /// `resume`: thaws a paused container.
+    pub async fn resume(&self, id: &ContainerId) -> Result<(), Error> {
+        self.checked(Subcommand::Resume(cli::IdOnly { id: id.clone() }))
+            .await
+            .map(drop)
+    }
+
+    /// `wait`: waits for the container (or one of its processes) to exit.
+    pub async fn wait(&self, id: &ContainerId, opts: &WaitOpts) -> Result<WaitResult, Error> {
+        let finished = self
+            .checked(Subcommand::Wait(cli::Wait {
+                id: id.clone(),
+                pid: opts.pid,
+                rootpid: opts.rootpid,
+            }))
+            .await?;
+        self.decode(&finished, "wait result", types::decode_wait)
+    }
+
+    /// `update --resources=-`, with `resources` as JSON on stdin (go-runc's
+    /// shape; runsc 20221219 has no `update` and fails with a usage error).
+    pub async fn update(&self, id: &ContainerId, resources: &LinuxResources) -> Result<(), Error> {
+        let mut call = self.call(
+            Subcommand::Update(cli::Update {
+                id: id.clone(),
+                resources: PathBuf::from("-"),
+            }),
+            None,
+        );
+        call.stdin = Some(serde_json_vec(resources, "resources")?);
+        self.run_call(call).await?.success().map(drop)
+    }
+
+    /// `checkpoint`: saves the container's state to an image directory.
+    pub async fn checkpoint(&self, id: &ContainerId, opts: &CheckpointOpts) -> Result<(), Error> {
+        self.checked(Subcommand::Checkpoint(cli::Checkpoint {
+            id: id.clone(),
+            image_path: opts.image_path.clone(),
+            leave_running: opts.leave_running,
+        }))
+        .await
+        .map(drop)
+    }
+
+    /// `restore`: recreates the container from a checkpoint and (without
+    /// `detach`) waits for it to exit; the result follows the rule described
+    /// at [`Runsc::run`].
+    pub async fn restore(
+        &self,
+        id: &ContainerId,
+        bundle: impl AsRef<Path>,
+        opts: &RestoreOpts,
+    ) -> Result<ProcessExit, Error> {
+        let command = Subcommand::Restore(cli::Restore {
+            id: id.clone(),
+            bundle: Some(bundle.as_ref().to_owned()),
+            image_path: opts.image_path.clone(),
+            pid_file: absolute(&opts.pid_file)?,
+            console_socket: opts.console_socket.clone(),
+            user_log: opts.user_log.clone(),
+            detach: opts.detach,
+        });
+        let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
+        if opts.detach {
+            let finished = finished.success()?;
+            return Ok(ProcessExit {
+                code: 0,
+                stdout: finished.stdout,
+                stderr: finished.stderr,
+            });
+        }
+        self.process_exit(finished)
+    }
+}
+
+fn serde_json_vec<T: serde::Serialize>(value: &T, what: &str) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(value).map_err(|e| Error::Io {
+        context: format!("encoding the {what} as JSON"),
+        source: std::io::Error::other(e),
+    })
+}
+
+/// A private (0700) temporary directory, in `$XDG_RUNTIME_DIR` when set
+/// (as the Go client does) or the system temp dir. Removed when dropped.
+fn private_dir(prefix: &str) -> Result<tempfile::TempDir, Error> {
+    let mut builder = tempfile::Builder::new();
+    // tempfile creates directories 0777 less the umask (usually 0755), which
+    // lets other users list the directory.
+    builder
+        .prefix(prefix)
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let made = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => builder.tempdir_in(dir),
+        None => builder.tempdir(),
+    };
+    made.map_err(|source| Error::Io {
+        context: "creating a private temporary directory for runsc's input".to_owned(),
+        source,
+    })
+}
+
+/// Writes `bytes` to a new file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes))
+        .map_err(|source| Error::Io {
+            context: format!("writing {}", path.display()),
+            source,
+        })
+}

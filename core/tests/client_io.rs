@@ -1,0 +1,184 @@
+//! `Io` (null, piped, inherit, descriptors) and `ConsoleSocket`.
+
+mod client_support;
+
+use std::io::{IoSlice, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use client_support::Fake;
+use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+use runsc::cli::ContainerId;
+use runsc::client::ConsoleSocket;
+use runsc::{CreateOpts, Io, RunOpts};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn id(s: &str) -> ContainerId {
+    ContainerId::new(s).unwrap()
+}
+
+#[tokio::test]
+async fn piped_io_gives_the_caller_the_containers_stdio() {
+    let fake = Fake::new("cat; echo to-stderr >&2; exit 0");
+    let (io, mut pipes) = Io::piped().unwrap();
+    let runsc = fake.runsc.clone();
+    let call = tokio::spawn(async move {
+        let opts = RunOpts {
+            io: Some(io),
+            ..Default::default()
+        };
+        runsc.run(&id("c1"), "/bundle", &opts).await
+    });
+    pipes
+        .stdin
+        .write_all(b"hello through the pipe")
+        .await
+        .unwrap();
+    drop(pipes.stdin);
+    let mut stdout = String::new();
+    pipes.stdout.read_to_string(&mut stdout).await.unwrap();
+    let mut stderr = String::new();
+    pipes.stderr.read_to_string(&mut stderr).await.unwrap();
+    assert_eq!(stdout, "hello through the pipe");
+    assert_eq!(stderr, "to-stderr\n");
+    let exit = call.await.unwrap().unwrap();
+    assert_eq!(exit.code, 0);
+    assert!(
+        exit.stdout.bytes.is_empty(),
+        "output went to the caller, not the client"
+    );
+}
+
+#[tokio::test]
+async fn an_io_with_descriptors_serves_one_call() {
+    let fake = Fake::new("exit 0");
+    let (io, _pipes) = Io::piped().unwrap();
+    let opts = CreateOpts {
+        io: Some(io),
+        ..Default::default()
+    };
+    fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap();
+    let err = fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    assert!(
+        err.to_string().contains("make a new Io for each call"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn null_io_gives_eof_and_discards_output() {
+    let fake = Fake::new("cat >\"$root/stdin\"; echo discarded; exit 0");
+    let exit = fake
+        .runsc
+        .run(
+            &id("c1"),
+            "/b",
+            &RunOpts {
+                io: Some(Io::null()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(exit.code, 0);
+    assert!(exit.stdout.bytes.is_empty());
+    assert_eq!(std::fs::read(fake.dir.path().join("stdin")).unwrap(), b"");
+    // null and inherit are reusable.
+    let io = Io::null();
+    let opts = CreateOpts {
+        io: Some(io),
+        ..Default::default()
+    };
+    fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap();
+    fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap();
+}
+
+#[tokio::test]
+async fn io_from_files() {
+    let fake = Fake::new("cat; echo err >&2; exit 0");
+    let dir = fake.dir.path();
+    std::fs::write(dir.join("in"), "from a file").unwrap();
+    let stdin = std::fs::File::open(dir.join("in")).unwrap();
+    let stdout = std::fs::File::create(dir.join("out")).unwrap();
+    let stderr = std::fs::File::create(dir.join("err")).unwrap();
+    let opts = RunOpts {
+        io: Some(Io::from_fds(stdin, stdout, stderr)),
+        ..Default::default()
+    };
+    fake.runsc.run(&id("c1"), "/b", &opts).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out")).unwrap(),
+        "from a file"
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("err")).unwrap(), "err\n");
+}
+
+/// Sends `fd` over `socket` as runc and runsc do: the pty's name as the
+/// body, the descriptor as `SCM_RIGHTS`.
+fn send_fd(socket: &UnixStream, name: &str, fd: &OwnedFd) {
+    let fds = [fd.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [IoSlice::new(name.as_bytes())];
+    sendmsg::<()>(socket.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None).unwrap();
+}
+
+#[tokio::test]
+async fn console_socket_receives_the_pty_master() {
+    let console = ConsoleSocket::new().unwrap();
+    let path = console.path().to_owned();
+    assert!(path.exists());
+    let sender = std::thread::spawn(move || {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let socket = UnixStream::connect(&path).unwrap();
+        send_fd(&socket, "/dev/pts/test", &pty.master);
+        // Keep the slave: the test writes through it below.
+        pty.slave
+    });
+    let received = tokio::time::timeout(Duration::from_secs(20), console.receive())
+        .await
+        .expect("no pty master arrived")
+        .unwrap();
+    let slave = sender.join().unwrap();
+    assert_eq!(received.name, "/dev/pts/test");
+    assert!(nix::unistd::isatty(received.master.as_raw_fd()).unwrap());
+
+    let mut slave = std::fs::File::from(slave);
+    slave.write_all(b"ping\n").unwrap();
+    let mut master = received.master;
+    let mut buf = [0u8; 64];
+    let n = tokio::task::spawn_blocking(move || master.read(&mut buf).map(|n| buf[..n].to_vec()))
+        .await
+        .unwrap()
+        .unwrap();
+    // The line discipline turns "\n" into "\r\n" on the way out.
+    assert_eq!(n, b"ping\r\n");
+}
+
+#[tokio::test]
+async fn console_socket_without_a_descriptor_is_an_error() {
+    let console = ConsoleSocket::new().unwrap();
+    let path = console.path().to_owned();
+    let sender = std::thread::spawn(move || {
+        let mut socket = UnixStream::connect(&path).unwrap();
+        socket.write_all(b"no fd here").unwrap();
+    });
+    let err = console.receive().await.unwrap_err();
+    sender.join().unwrap();
+    assert!(err.to_string().contains("no file descriptor"), "{err}");
+}
+
+#[test]
+fn console_socket_directory_goes_away_on_drop() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _enter = runtime.enter();
+    let console = ConsoleSocket::new().unwrap();
+    let dir = console.path().parent().unwrap().to_owned();
+    assert!(dir.exists());
+    drop(console);
+    assert!(!dir.exists());
+}
