@@ -57,9 +57,12 @@ pub struct EventDecoder {
     newline: Option<usize>,
     /// No line break lies in `pos..scanned` (absolute index).
     scanned: usize,
-    /// The current line failed to decode; it is reported when it is complete,
-    /// so the error and its excerpt do not depend on chunk boundaries.
-    pending: Option<serde_json::Error>,
+    /// The current line already failed to decode, so it is not re-parsed
+    /// until it is complete. The error reported is then the whole line's:
+    /// the one seen on part of it can differ (`{"type":0` is a type error,
+    /// `{"type":001` an invalid number), and must not depend on chunk
+    /// boundaries.
+    bad_line: bool,
 }
 
 impl EventDecoder {
@@ -88,14 +91,10 @@ impl EventDecoder {
         if self.pos == self.buf.len() {
             return None;
         }
-        if let Some(source) = self.pending.take() {
-            return match self.find_newline() {
-                Some(end) => Some(Err(self.report(source, end))),
-                None => {
-                    self.pending = Some(source);
-                    None
-                }
-            };
+        if self.bad_line {
+            self.find_newline()?;
+            self.bad_line = false;
+            self.may_complete = true;
         }
         if !self.may_complete {
             return None;
@@ -110,9 +109,7 @@ impl EventDecoder {
             Err(source) => match line_end {
                 Some(end) => Some(Err(self.report(source, end))),
                 None => {
-                    if !source.is_eof() {
-                        self.pending = Some(source);
-                    }
+                    self.bad_line = !source.is_eof();
                     self.may_complete = false;
                     None
                 }
@@ -131,14 +128,11 @@ impl EventDecoder {
             return None;
         }
         let rest = &self.buf[self.pos..];
-        let source = match self.pending.take() {
-            Some(source) => source,
-            None => match decode_one(rest) {
-                Err(source) => source,
-                Ok(_) => serde_json::Error::custom(
-                    "a complete event was left undecoded: call next_event until it returns None before finish",
-                ),
-            },
+        let source = match decode_one(rest) {
+            Err(source) => source,
+            Ok(_) => serde_json::Error::custom(
+                "a complete event was left undecoded: call next_event until it returns None before finish",
+            ),
         };
         Some(decode_error(rest, source))
     }

@@ -1,0 +1,165 @@
+//! Where the fake's configuration comes from and which mode it selects.
+//!
+//! Environment variables win; otherwise a session file beside `--root`
+//! (`<root>/fake-runsc-session.json`) names the scenario and the session
+//! directory, so code that only lets a test choose the runsc path and
+//! `--root` still reaches the right scenario.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Names the scenario file to replay.
+pub const ENV_SCENARIO: &str = "FAKE_RUNSC_SCENARIO";
+/// Names the per-test session directory (replay state and journal).
+pub const ENV_SESSION: &str = "FAKE_RUNSC_SESSION";
+/// Reserved for record mode (a proxy in front of real runsc).
+pub const ENV_RECORD: &str = "FAKE_RUNSC_RECORD";
+/// The session file's name inside `--root`.
+pub const SESSION_FILE: &str = "fake-runsc-session.json";
+
+/// The session file's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionFile {
+    /// The scenario to replay.
+    pub scenario: PathBuf,
+    /// The session directory.
+    pub session: PathBuf,
+}
+
+/// What the fake does with a parsed call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Answer from a scenario.
+    Replay {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The session directory.
+        session: PathBuf,
+    },
+    /// Forward to real runsc and write what happened as a scenario
+    /// (`FAKE_RUNSC_RECORD`; the value names the scenario to write).
+    Record {
+        /// Where the recording goes.
+        output: PathBuf,
+    },
+    /// Behave as a stateful runsc (no configuration).
+    Simulate,
+}
+
+/// Chooses the mode from the environment and, failing that, from the
+/// session file in `root`.
+pub fn mode(root: Option<&Path>) -> Result<Mode, String> {
+    mode_from(
+        std::env::var_os(ENV_SCENARIO).map(PathBuf::from),
+        std::env::var_os(ENV_SESSION).map(PathBuf::from),
+        std::env::var_os(ENV_RECORD).map(PathBuf::from),
+        root,
+    )
+}
+
+fn mode_from(
+    scenario: Option<PathBuf>,
+    session: Option<PathBuf>,
+    record: Option<PathBuf>,
+    root: Option<&Path>,
+) -> Result<Mode, String> {
+    let scenario = scenario.filter(|p| !p.as_os_str().is_empty());
+    let session = session.filter(|p| !p.as_os_str().is_empty());
+    match (scenario, session) {
+        (Some(scenario), Some(session)) => return Ok(Mode::Replay { scenario, session }),
+        (Some(_), None) => {
+            return Err(format!(
+                "{ENV_SCENARIO} is set but {ENV_SESSION} is not; set {ENV_SESSION} to a directory \
+                 of its own for each test (it holds the replay state and the journal)"
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(format!(
+            "{ENV_SESSION} is set but {ENV_SCENARIO} is not; set {ENV_SCENARIO} to the scenario \
+                 file to replay"
+        ))
+        }
+        (None, None) => {}
+    }
+    if let Some(output) = record.filter(|p| !p.as_os_str().is_empty()) {
+        return Ok(Mode::Record { output });
+    }
+    if let Some(root) = root {
+        let path = root.join(SESSION_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let file: SessionFile = serde_json::from_slice(&bytes).map_err(|e| {
+                    format!(
+                        "the session file {} is not valid ({e}); it must be {{\"scenario\": PATH, \"session\": DIR}}",
+                        path.display()
+                    )
+                })?;
+                return Ok(Mode::Replay {
+                    scenario: file.scenario,
+                    session: file.session,
+                });
+            }
+            // A --root that is a file, or under one, has no session file either.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    || e.raw_os_error() == Some(nix::errno::Errno::ENOTDIR as i32) => {}
+            Err(e) => {
+                return Err(format!(
+                    "cannot read the session file {}: {e}",
+                    path.display()
+                ))
+            }
+        }
+    }
+    Ok(Mode::Simulate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_wins_and_half_a_configuration_is_an_error() {
+        let p = |s: &str| Some(PathBuf::from(s));
+        assert_eq!(
+            mode_from(p("/s.json"), p("/sess"), None, None),
+            Ok(Mode::Replay {
+                scenario: "/s.json".into(),
+                session: "/sess".into()
+            })
+        );
+        assert!(mode_from(p("/s.json"), None, None, None)
+            .unwrap_err()
+            .contains("FAKE_RUNSC_SCENARIO is set but FAKE_RUNSC_SESSION is not"));
+        assert_eq!(mode_from(None, None, None, None), Ok(Mode::Simulate));
+        assert_eq!(
+            mode_from(None, None, p("/out.json"), None),
+            Ok(Mode::Record {
+                output: "/out.json".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_session_file_in_root_selects_replay() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(
+            root.path().join(SESSION_FILE),
+            r#"{"scenario": "/a.json", "session": "/b"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            mode_from(None, None, None, Some(root.path())),
+            Ok(Mode::Replay {
+                scenario: "/a.json".into(),
+                session: "/b".into()
+            })
+        );
+        std::fs::write(root.path().join(SESSION_FILE), "{}").unwrap();
+        assert!(mode_from(None, None, None, Some(root.path()))
+            .unwrap_err()
+            .contains("is not valid"));
+    }
+}

@@ -1,0 +1,356 @@
+//! Matching a parsed invocation against scenario steps.
+//!
+//! The invocation is turned into one JSON document: the subcommand's fields
+//! at the top (`command`, `id`, `bundle`, ...), the global options under
+//! `global`, and for `exec --process` the file's parsed content under
+//! `process-spec`. A step's keys are dotted paths into that document.
+
+use std::collections::BTreeMap;
+
+use runsc::cli::{Invocation, Subcommand};
+use serde_json::{Map, Value};
+
+use crate::scenario::{MatchOp, Step, ValueMatch};
+
+/// Captured values by name.
+pub type Captures = BTreeMap<String, Value>;
+
+/// The path of the `--process` file's content in the match document.
+pub const PROCESS_SPEC: &str = "process-spec";
+
+/// Builds the match document of an invocation. `process_spec` is the content
+/// of `exec --process` (null when unreadable).
+pub fn document(invocation: &Invocation, process_spec: Option<Value>) -> Result<Value, String> {
+    let mut command = match serde_json::to_value(&invocation.command) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => Map::new(),
+        Err(e) => return Err(format!("cannot represent the invocation as JSON: {e}")),
+    };
+    let global = serde_json::to_value(&invocation.global)
+        .map_err(|e| format!("cannot represent the global options as JSON: {e}"))?;
+    command.insert("global".to_owned(), global);
+    if matches!(invocation.command, Subcommand::Exec(_)) {
+        command.insert(PROCESS_SPEC.to_owned(), process_spec.unwrap_or(Value::Null));
+    }
+    Ok(Value::Object(command))
+}
+
+/// The value at a dotted path (`global.config.network`, `args.0`).
+pub fn lookup<'v>(document: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut here = document;
+    for part in path.split('.') {
+        here = match here {
+            Value::Object(map) => map.get(part)?,
+            Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(here)
+}
+
+/// The text a scalar stands for on the command line; `None` for null,
+/// arrays and objects.
+pub fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Equality as argv sees it: equal JSON, or scalars with equal text.
+pub fn loosely_equal(expected: &Value, actual: &Value) -> bool {
+    if expected == actual {
+        return true;
+    }
+    match (text_of(expected), text_of(actual)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// A shell-style glob over the whole text: `*`, `?`, and `\` escapes.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+                continue;
+            }
+            Some('?') => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            Some('\\') if p + 1 < pattern.len() && pattern[p + 1] == text[t] => {
+                p += 2;
+                t += 1;
+                continue;
+            }
+            Some(&c) if c != '\\' && c == text[t] => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((star_p, star_t)) => {
+                p = star_p + 1;
+                t = star_t + 1;
+                star = Some((star_p, star_t + 1));
+            }
+            None => return false,
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// Compiles a step's regex, anchored at both ends.
+pub fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
+}
+
+/// Why one field did not match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// The field path.
+    pub path: String,
+    /// What the step wanted, in words.
+    pub expected: String,
+    /// What the call had (`None`: not given).
+    pub actual: Option<Value>,
+}
+
+impl Mismatch {
+    /// One line: `bundle: expected glob "*/b", got "/x"`.
+    pub fn describe(&self) -> String {
+        let actual = match &self.actual {
+            None | Some(Value::Null) => "nothing".to_owned(),
+            Some(value) => value.to_string(),
+        };
+        format!("{}: expected {}, got {actual}", self.path, self.expected)
+    }
+}
+
+/// Describes a matcher in words for diagnostics.
+pub fn describe_matcher(matcher: &ValueMatch, captures: &Captures) -> String {
+    match matcher {
+        ValueMatch::Exact(value) => value.to_string(),
+        ValueMatch::Op(op) => {
+            if let Some(value) = &op.eq {
+                value.to_string()
+            } else if let Some(glob) = &op.glob {
+                format!("glob {glob:?}")
+            } else if let Some(re) = &op.regex {
+                format!("regex {re:?}")
+            } else if let Some(name) = &op.reference {
+                match captures.get(name) {
+                    Some(value) => format!("{value} (capture {name:?})"),
+                    None => format!("capture {name:?}, which no earlier call set"),
+                }
+            } else if op.absent {
+                "nothing (absent)".to_owned()
+            } else {
+                "anything".to_owned()
+            }
+        }
+    }
+}
+
+fn op_matches(op: &MatchOp, actual: &Value, captures: &Captures) -> Result<bool, String> {
+    if let Some(expected) = &op.eq {
+        return Ok(loosely_equal(expected, actual));
+    }
+    if let Some(pattern) = &op.glob {
+        return Ok(text_of(actual).is_some_and(|text| glob_matches(pattern, &text)));
+    }
+    if let Some(pattern) = &op.regex {
+        let re = compile_regex(pattern).map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
+        return Ok(text_of(actual).is_some_and(|text| re.is_match(&text)));
+    }
+    if let Some(name) = &op.reference {
+        return Ok(captures
+            .get(name)
+            .is_some_and(|expected| loosely_equal(expected, actual)));
+    }
+    if op.absent {
+        return Ok(match actual {
+            Value::Null => true,
+            Value::Array(items) => items.is_empty(),
+            _ => false,
+        });
+    }
+    Ok(true)
+}
+
+/// Whether one matcher accepts a value (`Err`: the matcher itself is broken).
+pub fn value_matches(
+    matcher: &ValueMatch,
+    actual: &Value,
+    captures: &Captures,
+) -> Result<bool, String> {
+    match matcher {
+        ValueMatch::Exact(expected) => Ok(loosely_equal(expected, actual)),
+        ValueMatch::Op(op) => op_matches(op, actual, captures),
+    }
+}
+
+/// The outcome of matching one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepMatch {
+    /// Fields that differ (empty: the step matches).
+    pub mismatches: Vec<Mismatch>,
+    /// Values captured by the step.
+    pub captured: Captures,
+}
+
+/// Matches every field of a step against a document.
+pub fn match_step(step: &Step, document: &Value, captures: &Captures) -> Result<StepMatch, String> {
+    let mut result = StepMatch {
+        mismatches: Vec::new(),
+        captured: Captures::new(),
+    };
+    // `command` first, so diagnostics lead with the most telling difference.
+    let ordered = step
+        .matches
+        .get_key_value("command")
+        .into_iter()
+        .chain(step.matches.iter().filter(|(path, _)| *path != "command"));
+    for (path, matcher) in ordered {
+        let actual = lookup(document, path);
+        let value = actual.cloned().unwrap_or(Value::Null);
+        if value_matches(matcher, &value, captures).map_err(|e| format!("field {path}: {e}"))? {
+            if let ValueMatch::Op(MatchOp {
+                capture: Some(name),
+                ..
+            }) = matcher
+            {
+                result.captured.insert(name.clone(), value);
+            }
+        } else {
+            result.mismatches.push(Mismatch {
+                path: path.clone(),
+                expected: describe_matcher(matcher, captures),
+                actual: actual.cloned(),
+            });
+        }
+    }
+    Ok(result)
+}
+
+/// The container id a call is about (its ordering lane); `None` for `list`.
+pub fn lane_of(invocation: &Invocation) -> Option<String> {
+    invocation.command.id().map(|id| id.as_str().to_owned())
+}
+
+/// Whether a step is part of the sequence of calls for `lane`: its command
+/// takes a container id exactly when the call does, and its id matcher (if
+/// any) accepts the lane's id.
+pub fn step_in_lane(step: &Step, lane: Option<&str>, captures: &Captures) -> bool {
+    let step_is_list = step.command_name() == Some("list");
+    let Some(id) = lane else {
+        return step_is_list;
+    };
+    if step_is_list {
+        return false;
+    }
+    let id_value = Value::from(id);
+    let ids = Value::Array(vec![id_value.clone()]);
+    for (path, matcher) in &step.matches {
+        let accepted = match path.as_str() {
+            "id" | "ids.0" => value_matches(matcher, &id_value, captures),
+            "ids" => match matcher {
+                ValueMatch::Exact(Value::Array(items)) => Ok(items
+                    .first()
+                    .is_some_and(|first| loosely_equal(first, &id_value))),
+                other => value_matches(other, &ids, captures),
+            },
+            _ => continue,
+        };
+        if !accepted.unwrap_or(false) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Replaces `{{name}}` with captured values (strings without quotes).
+pub fn render_template(text: &str, captures: &Captures) -> String {
+    if !text.contains("{{") {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = after[..end].trim();
+                match captures.get(name) {
+                    Some(value) => {
+                        out.push_str(&text_of(value).unwrap_or_else(|| value.to_string()))
+                    }
+                    None => out.push_str(&rest[start..start + 2 + end + 2]),
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Names used as `{{name}}` in a text.
+pub fn template_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        names.push(after[..end].trim().to_owned());
+        rest = &after[end + 2..];
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_handles_stars_questions_and_escapes() {
+        assert!(glob_matches("*/bundle", "/tmp/x/bundle"));
+        assert!(glob_matches("c?", "c1"));
+        assert!(!glob_matches("c?", "c12"));
+        assert!(glob_matches("a*b*c", "aXXbYYc"));
+        assert!(!glob_matches("a*b*c", "aXXbYY"));
+        assert!(glob_matches(r"a\*", "a*"));
+        assert!(!glob_matches(r"a\*", "ab"));
+        assert!(glob_matches("*", ""));
+        assert!(!glob_matches("", "x"));
+    }
+
+    #[test]
+    fn templates_replace_known_names_and_keep_unknown_ones() {
+        let mut captures = Captures::new();
+        captures.insert("id".into(), Value::from("c1"));
+        captures.insert("pid".into(), Value::from(42));
+        assert_eq!(
+            render_template("{{id}}:{{ pid }}:{{nope}}:{{", &captures),
+            "c1:42:{{nope}}:{{"
+        );
+        assert_eq!(template_names("a {{x}} b {{ y }}"), vec!["x", "y"]);
+    }
+}

@@ -1,0 +1,263 @@
+//! runsc 20221219's output formats, byte for byte: `state` (indented, no
+//! trailing newline), `list` (compact JSON array or `null`; a Go tabwriter
+//! table), `ps` (pids as JSON; a tabwriter table), `events` stats lines and
+//! `wait` results.
+
+use runsc::types::{self, encode};
+
+use super::clock;
+use super::store::{Entry, Status};
+
+/// The OCI version runsc reports.
+const OCI_VERSION: &str = "1.0.2-dev";
+
+/// The state runsc reports; annotations never appear in it, and a stopped
+/// container's pid is -1.
+fn container(entry: &Entry, status: Status) -> types::Container {
+    let pid = match (status, entry.init.host) {
+        (Status::Stopped, _) | (_, None) => -1,
+        (_, Some(host)) => host.pid,
+    };
+    types::Container {
+        oci_version: OCI_VERSION.to_owned(),
+        id: entry.id.clone(),
+        status: types::Status::from_word(status.as_str()),
+        pid,
+        bundle: entry.bundle.to_string_lossy().into_owned(),
+        annotations: Default::default(),
+    }
+}
+
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// `runsc state`: indented by two spaces, no trailing newline.
+pub fn state_json(entry: &Entry, status: Status) -> String {
+    text(encode::encode_state(&container(entry, status)))
+}
+
+/// `runsc list --format=json`: a compact array, `null` when empty, then a newline.
+pub fn list_json(entries: &[(Entry, Status)]) -> String {
+    let states: Vec<types::Container> = entries.iter().map(|(e, s)| container(e, *s)).collect();
+    text(encode::encode_list(&states))
+}
+
+/// `runsc list`: `tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)`.
+pub fn list_text(entries: &[(Entry, Status)]) -> String {
+    let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
+        .map(str::to_owned)
+        .to_vec()];
+    for (entry, status) in entries {
+        let state = container(entry, *status);
+        rows.push(vec![
+            entry.id.clone(),
+            state.pid.to_string(),
+            status.as_str().to_owned(),
+            state.bundle,
+            clock::rfc3339_nano(entry.created_nanos),
+            String::new(),
+        ]);
+    }
+    tabwriter(&rows, 12, 3)
+        .into_iter()
+        .map(|line| line + "\n")
+        .collect()
+}
+
+/// `runsc list --quiet`: one id a line.
+pub fn list_quiet(entries: &[(Entry, Status)]) -> String {
+    entries.iter().map(|(e, _)| format!("{}\n", e.id)).collect()
+}
+
+/// One row of `ps`.
+pub struct PsRow {
+    /// Pid inside the sandbox.
+    pub pid: i32,
+    /// Start time, nanoseconds since the epoch.
+    pub started_nanos: u128,
+    /// `argv[0]`.
+    pub command: String,
+}
+
+/// `runsc ps --format=json`: the pids.
+pub fn ps_json(rows: &[PsRow]) -> String {
+    let pids: Vec<i32> = rows.iter().map(|r| r.pid).collect();
+    text(encode::encode_pids(&pids))
+}
+
+/// `runsc ps`: gVisor's `ProcessListToTable` (tabwriter 10, 1, 3), then a newline.
+pub fn ps_table(rows: &[PsRow]) -> String {
+    let mut table = vec![["UID", "PID", "PPID", "C", "TTY", "STIME", "TIME", "CMD"]
+        .map(str::to_owned)
+        .to_vec()];
+    for row in rows {
+        let cmd = row
+            .command
+            .rsplit('/')
+            .next()
+            .unwrap_or(&row.command)
+            .to_owned();
+        table.push(vec![
+            "0".to_owned(),
+            row.pid.to_string(),
+            "0".to_owned(),
+            "0".to_owned(),
+            "?".to_owned(),
+            clock::hour_minute(row.started_nanos),
+            "0s".to_owned(),
+            cmd,
+        ]);
+    }
+    tabwriter(&table, 10, 3).join("\n") + "\n"
+}
+
+/// Go's `text/tabwriter` with padding character ' ' and no flags: every cell
+/// but a line's last is padded to its column's width, which is the widest
+/// cell plus `padding`, at least `min_width`.
+fn tabwriter(rows: &[Vec<String>], min_width: usize, padding: usize) -> Vec<String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![min_width; columns];
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(row.len().saturating_sub(1)) {
+            widths[i] = widths[i].max(cell.chars().count() + padding);
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                line.push_str(cell);
+                if i + 1 < row.len() {
+                    let pad = widths[i].saturating_sub(cell.chars().count());
+                    line.extend(std::iter::repeat(' ').take(pad));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+/// One `events` stats line for a container with `processes` live processes
+/// whose init has run for `running_nanos` (simulated figures in the ranges
+/// real runsc shows for an idle container).
+pub fn stats_line(id: &str, processes: u64, running_nanos: u128) -> String {
+    let cpu = 90_000_000 + u64::try_from(running_nanos / 1000).unwrap_or(u64::MAX / 2);
+    let mut stats = types::Stats::default();
+    stats.cpu.usage.total = cpu;
+    stats.memory.usage.usage = 2_240_512 + 163_840 * processes.saturating_sub(1);
+    stats.pids.current = processes;
+    text(encode::encode_event(&types::Event {
+        r#type: types::Event::STATS.to_owned(),
+        id: id.to_owned(),
+        stats: Some(stats),
+    }))
+}
+
+/// `runsc wait`: `{"id":"ID","exitStatus":N}` and a newline.
+pub fn wait_json(id: &str, status: i32) -> String {
+    text(encode::encode_wait(&types::WaitResult {
+        id: id.to_owned(),
+        exit_status: status,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::store::{HostProcess, Process};
+    use super::*;
+
+    fn entry(id: &str, bundle: &str) -> Entry {
+        Entry {
+            id: id.to_owned(),
+            bundle: bundle.into(),
+            rootfs: "/".into(),
+            annotations: BTreeMap::new(),
+            path_env: None,
+            created_nanos: 1_795_886_568_130_577_829,
+            status: Status::Running,
+            init: Process {
+                pid: 1,
+                args: vec!["sleep".into()],
+                host: Some(HostProcess {
+                    pid: 5119,
+                    start_time: 1,
+                }),
+                started_nanos: 1_795_886_568_130_577_829,
+                pending_signals: vec![],
+                exit_status: None,
+                children: vec![],
+            },
+            execs: vec![],
+            next_pid: 2,
+        }
+    }
+
+    #[test]
+    fn state_matches_runsc_bytes() {
+        let e = entry("c1", "/b");
+        assert_eq!(
+            state_json(&e, Status::Created),
+            "{\n  \"ociVersion\": \"1.0.2-dev\",\n  \"id\": \"c1\",\n  \"status\": \"created\",\n  \"pid\": 5119,\n  \"bundle\": \"/b\"\n}"
+        );
+        assert!(state_json(&e, Status::Stopped).contains("\"pid\": -1,"));
+    }
+
+    #[test]
+    fn list_matches_runsc_bytes() {
+        assert_eq!(list_json(&[]), "null\n");
+        assert_eq!(
+            list_text(&[]),
+            "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n"
+        );
+        let rows = [(entry("abc", "/bundle/x"), Status::Created)];
+        assert_eq!(
+            list_json(&rows),
+            "[{\"ociVersion\":\"1.0.2-dev\",\"id\":\"abc\",\"status\":\"created\",\"pid\":5119,\"bundle\":\"/bundle/x\"}]\n"
+        );
+        assert_eq!(
+            list_text(&rows),
+            "ID          PID         STATUS      BUNDLE      CREATED                          OWNER\n\
+             abc         5119        created     /bundle/x   2026-11-28T17:22:48.130577829Z   \n"
+        );
+    }
+
+    #[test]
+    fn ps_matches_runsc_bytes() {
+        let rows = [
+            PsRow {
+                pid: 1,
+                started_nanos: 1_795_886_568_130_577_829,
+                command: "/bin/sleep".into(),
+            },
+            PsRow {
+                pid: 4,
+                started_nanos: 1_795_886_568_130_577_829,
+                command: "sleep".into(),
+            },
+        ];
+        assert_eq!(ps_json(&rows), "[1,4]\n");
+        assert_eq!(
+            ps_table(&rows),
+            "UID       PID       PPID      C         TTY       STIME     TIME      CMD\n\
+             0         1         0         0         ?         17:22     0s        sleep\n\
+             0         4         0         0         ?         17:22     0s        sleep\n"
+        );
+        assert_eq!(
+            ps_table(&[]),
+            "UID       PID       PPID      C         TTY       STIME     TIME      CMD\n"
+        );
+    }
+
+    #[test]
+    fn stats_and_wait_match_runsc_shapes() {
+        let line = stats_line("c1", 1, 0);
+        assert_eq!(
+            line,
+            "{\"type\":\"stats\",\"id\":\"c1\",\"data\":{\"cpu\":{\"usage\":{\"total\":90000000}},\"memory\":{\"usage\":{\"limit\":0,\"usage\":2240512,\"failcnt\":0},\"swap\":{\"limit\":0,\"failcnt\":0},\"kernel\":{\"limit\":0,\"failcnt\":0},\"kernelTCP\":{\"limit\":0,\"failcnt\":0}},\"pids\":{\"current\":1}}}\n"
+        );
+        assert_eq!(wait_json("c1", 137), "{\"id\":\"c1\",\"exitStatus\":137}\n");
+    }
+}

@@ -1,0 +1,432 @@
+//! Container state kept under `--root`: one JSON file per container, written
+//! atomically (temporary file + rename) while holding an exclusive `flock` on
+//! the root's lock file, so that concurrent fake-runsc processes never lose
+//! an update or read a half-written entry.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+
+/// Suffix of a container's state file.
+const ENTRY_SUFFIX: &str = ".fake-runsc.json";
+/// The lock file every mutation holds.
+const LOCK_FILE: &str = ".fake-runsc.lock";
+
+/// The runsc-visible status of a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Created, not started.
+    Created,
+    /// Started and its init process alive.
+    Running,
+    /// Paused.
+    Paused,
+    /// Its init process has exited.
+    Stopped,
+}
+
+impl Status {
+    /// The word runsc prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// A host process, identified by pid and kernel start time so that a reused
+/// pid is never mistaken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostProcess {
+    /// The host pid.
+    pub pid: i32,
+    /// Field 22 of `/proc/PID/stat`.
+    pub start_time: u64,
+}
+
+impl HostProcess {
+    /// Identifies a live process.
+    pub fn of(pid: i32) -> Option<Self> {
+        proc_start_time(pid).map(|start_time| Self { pid, start_time })
+    }
+
+    /// Whether this very process is still alive (and not a zombie).
+    pub fn is_alive(&self) -> bool {
+        proc_start_time(self.pid) == Some(self.start_time) && !is_zombie(self.pid)
+    }
+}
+
+/// A process inside a simulated container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    /// Its pid inside the sandbox (the init process is 1).
+    pub pid: i32,
+    /// Its argv.
+    pub args: Vec<String>,
+    /// The host process that plays it, once known.
+    pub host: Option<HostProcess>,
+    /// Start time, nanoseconds since the epoch.
+    pub started_nanos: u128,
+    /// Signals sent to it and not yet taken by its host process.
+    #[serde(default)]
+    pub pending_signals: Vec<i32>,
+    /// Its wait status (exit code, or 128 + signal) once it has exited.
+    pub exit_status: Option<i32>,
+    /// Pids and commands of the children it forks (a shell's `sleep`),
+    /// shown by `ps` while it runs.
+    #[serde(default)]
+    pub children: Vec<(i32, String)>,
+}
+
+/// Everything the simulator knows about one container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The container id.
+    pub id: String,
+    /// The bundle directory, as runsc reports it.
+    pub bundle: PathBuf,
+    /// The container's root filesystem on the host.
+    pub rootfs: PathBuf,
+    /// `config.json` annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// `PATH` from `config.json`'s process environment, for `exec`.
+    #[serde(default)]
+    pub path_env: Option<String>,
+    /// Creation time, nanoseconds since the epoch.
+    pub created_nanos: u128,
+    /// Current status.
+    pub status: Status,
+    /// The init process (pid 1); its host process is the sandbox process
+    /// whose pid `state` reports and `--pid-file` holds.
+    pub init: Process,
+    /// Processes started with `exec`.
+    #[serde(default)]
+    pub execs: Vec<Process>,
+    /// The next pid `exec` hands out inside the sandbox.
+    pub next_pid: i32,
+}
+
+impl Entry {
+    /// Every process of the container that has a live host process.
+    pub fn host_processes(&self) -> impl Iterator<Item = HostProcess> + '_ {
+        std::iter::once(&self.init)
+            .chain(self.execs.iter())
+            .filter_map(|p| p.host)
+    }
+}
+
+/// The state directory of one `--root`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// Holds the root's lock for as long as it lives.
+pub struct Locked<'s> {
+    store: &'s Store,
+    _lock: Flock<File>,
+}
+
+/// A failure to read or write state, with the path involved.
+#[derive(Debug)]
+pub struct StoreError {
+    /// What was being done.
+    pub action: &'static str,
+    /// The file or directory.
+    pub path: PathBuf,
+    /// Why it failed.
+    pub source: io::Error,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "fake-runsc: cannot {} {}: {}; check that --root names a writable directory",
+            self.action,
+            self.path.display(),
+            self.source
+        )
+    }
+}
+
+impl Store {
+    /// The store for `--root`, or the simulator's own default when none is given.
+    pub fn new(root: Option<&Path>) -> Self {
+        let root = match root {
+            Some(r) => r.to_path_buf(),
+            None => default_root(),
+        };
+        Self { root }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn entry_path(&self, id: &str) -> PathBuf {
+        self.root.join(format!("{id}{ENTRY_SUFFIX}"))
+    }
+
+    /// Finds the container `given` names: the id itself, else the one id it
+    /// is a prefix of (runsc accepts unique prefixes, even the empty one).
+    pub fn resolve(&self, given: &str) -> Result<Resolved, StoreError> {
+        if is_plain_name(given) && self.read(given)?.is_some() {
+            return Ok(Resolved::Found(given.to_owned()));
+        }
+        let mut matches: Vec<String> = self
+            .list()?
+            .into_iter()
+            .map(|e| e.id)
+            .filter(|id| id.starts_with(given))
+            .collect();
+        Ok(match matches.len() {
+            0 => Resolved::Missing,
+            1 => Resolved::Found(matches.remove(0)),
+            _ => Resolved::Ambiguous(matches),
+        })
+    }
+
+    /// Takes the root's exclusive lock, creating the root when needed.
+    pub fn lock(&self) -> Result<Locked<'_>, StoreError> {
+        let err = |action, source| StoreError {
+            action,
+            path: self.root.clone(),
+            source,
+        };
+        fs::create_dir_all(&self.root).map_err(|e| err("create the state directory", e))?;
+        let path = self.root.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| err("open the lock file in", e))?;
+        let lock = Flock::lock(file, FlockArg::LockExclusive)
+            .map_err(|(_, errno)| err("lock", io::Error::from(errno)))?;
+        Ok(Locked {
+            store: self,
+            _lock: lock,
+        })
+    }
+
+    /// Reads one entry without the lock (renames make that safe); `None` when
+    /// the container does not exist or `id` could not name one.
+    pub fn read(&self, id: &str) -> Result<Option<Entry>, StoreError> {
+        if !is_plain_name(id) {
+            return Ok(None);
+        }
+        let path = self.entry_path(id);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError {
+                    action: "read the container state in",
+                    path,
+                    source: io::Error::new(io::ErrorKind::InvalidData, e),
+                }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError {
+                action: "read",
+                path,
+                source: e,
+            }),
+        }
+    }
+
+    /// Every entry, ordered by id.
+    pub fn list(&self) -> Result<Vec<Entry>, StoreError> {
+        let dir = match fs::read_dir(&self.root) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(StoreError {
+                    action: "list",
+                    path: self.root.clone(),
+                    source: e,
+                })
+            }
+        };
+        let mut ids: Vec<String> = dir
+            .filter_map(|d| d.ok())
+            .filter_map(|d| {
+                d.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(ENTRY_SUFFIX))
+                    .map(str::to_owned)
+            })
+            .collect();
+        ids.sort();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(entry) = self.read(&id)? {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Locked<'_> {
+    /// Reads one entry.
+    pub fn read(&self, id: &str) -> Result<Option<Entry>, StoreError> {
+        self.store.read(id)
+    }
+
+    /// Writes one entry atomically.
+    pub fn write(&self, entry: &Entry) -> Result<(), StoreError> {
+        let path = self.store.entry_path(&entry.id);
+        let tmp = self
+            .store
+            .root
+            .join(format!(".{}.{}.tmp", entry.id, std::process::id()));
+        let err = |source| StoreError {
+            action: "write",
+            path: path.clone(),
+            source,
+        };
+        let bytes = serde_json::to_vec(entry)
+            .map_err(|e| err(io::Error::new(io::ErrorKind::InvalidData, e)))?;
+        let mut file = File::create(&tmp).map_err(err)?;
+        file.write_all(&bytes).map_err(err)?;
+        drop(file);
+        fs::rename(&tmp, &path).map_err(err)
+    }
+
+    /// Removes one entry; a missing one is not an error.
+    pub fn remove(&self, id: &str) -> Result<(), StoreError> {
+        if !is_plain_name(id) {
+            return Ok(());
+        }
+        let path = self.store.entry_path(id);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(StoreError {
+                action: "remove",
+                path,
+                source: e,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What an id argument names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// Exactly one container.
+    Found(String),
+    /// None.
+    Missing,
+    /// Several containers whose ids begin with it.
+    Ambiguous(Vec<String>),
+}
+
+/// Whether `id` can be used as a file name in the root: no separators, not
+/// empty, not `.` or `..`. Anything else names no container.
+fn is_plain_name(id: &str) -> bool {
+    !id.is_empty() && id != "." && id != ".." && !id.contains('/') && !id.contains('\0')
+}
+
+/// `$XDG_RUNTIME_DIR/fake-runsc`, else `/tmp/fake-runsc-UID`: never runsc's
+/// own `/var/run/runsc`, so a test without `--root` cannot touch real state.
+pub fn default_root() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("fake-runsc"),
+        _ => {
+            use std::os::unix::fs::MetadataExt;
+            // The owner of /proc/self is this process's effective uid.
+            let uid = fs::metadata("/proc/self").map_or(0, |m| m.uid());
+            PathBuf::from(format!("/tmp/fake-runsc-{uid}"))
+        }
+    }
+}
+
+fn stat_fields(pid: i32) -> Option<Vec<String>> {
+    if pid <= 0 {
+        return None;
+    }
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses; fields resume after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// Field 22 (start time) of `/proc/PID/stat`.
+fn proc_start_time(pid: i32) -> Option<u64> {
+    stat_fields(pid)?.get(19)?.parse().ok()
+}
+
+fn is_zombie(pid: i32) -> bool {
+    stat_fields(pid)
+        .and_then(|f| f.first().cloned())
+        .map_or(true, |state| state == "Z" || state == "X")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifies_live_processes_only() {
+        let me = HostProcess::of(std::process::id() as i32).unwrap();
+        assert!(me.is_alive());
+        let reused = HostProcess {
+            start_time: me.start_time + 1,
+            ..me
+        };
+        assert!(!reused.is_alive());
+        assert!(HostProcess::of(-1).is_none());
+    }
+
+    #[test]
+    fn entries_round_trip_and_list_in_id_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(Some(dir.path()));
+        let entry = |id: &str| Entry {
+            id: id.to_owned(),
+            bundle: "/b".into(),
+            rootfs: "/".into(),
+            annotations: BTreeMap::new(),
+            path_env: None,
+            created_nanos: 1,
+            status: Status::Created,
+            init: Process {
+                pid: 1,
+                args: vec!["true".into()],
+                host: None,
+                started_nanos: 1,
+                pending_signals: vec![],
+                exit_status: None,
+                children: vec![],
+            },
+            execs: vec![],
+            next_pid: 2,
+        };
+        let locked = store.lock().unwrap();
+        locked.write(&entry("b")).unwrap();
+        locked.write(&entry("a")).unwrap();
+        assert_eq!(locked.read("a").unwrap(), Some(entry("a")));
+        let ids: Vec<String> = store.list().unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(store.resolve("a").unwrap(), Resolved::Found("a".into()));
+        assert_eq!(
+            store.resolve("").unwrap(),
+            Resolved::Ambiguous(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(store.resolve("../a").unwrap(), Resolved::Missing);
+        assert_eq!(store.read("../a").unwrap(), None);
+        locked.remove("a").unwrap();
+        locked.remove("a").unwrap();
+        assert_eq!(store.read("a").unwrap(), None);
+        assert_eq!(store.resolve("").unwrap(), Resolved::Found("b".into()));
+    }
+}

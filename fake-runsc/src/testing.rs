@@ -1,0 +1,271 @@
+//! Test support for Rust users: build a scenario in code, start a fake
+//! session, point the code under test at [`FakeRuntime::command_path`] with
+//! `--root` [`FakeRuntime::root`], and call [`FakeRuntime::verify`] at the end.
+//!
+//! ```no_run
+//! use fake_runsc::scenario::{Scenario, Step, ValueMatch};
+//! use fake_runsc::testing::FakeRuntime;
+//!
+//! let scenario = Scenario::new()
+//!     .step(Step::command("create").id(ValueMatch::capture("id")))
+//!     .step(
+//!         Step::command("state")
+//!             .id(ValueMatch::reference("id"))
+//!             .stdout(r#"{"id":"{{id}}","status":"created"}"#),
+//!     );
+//! let fake = FakeRuntime::start(&scenario)?;
+//! let status = std::process::Command::new(fake.command_path())
+//!     .arg(format!("--root={}", fake.root().display()))
+//!     .args(["create", "--bundle", "/b", "c1"])
+//!     .status()?;
+//! assert!(status.success());
+//! // `state` never came: verify names the missing step.
+//! assert!(fake.verify().is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The fake binary is found at run time (never baked in at compile time), so
+//! tests also run from a nextest archive on another machine: see
+//! [`locate_binary`].
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::config::{SessionFile, ENV_SCENARIO, ENV_SESSION, SESSION_FILE};
+use crate::scenario::Scenario;
+use crate::session;
+
+/// Variables naming the fake binary, tried in this order before the
+/// directory of the running test executable.
+pub const BINARY_VARS: &[&str] = &[
+    "FAKE_RUNSC_BIN",
+    "NEXTEST_BIN_EXE_fake-runsc",
+    "NEXTEST_BIN_EXE_fake_runsc",
+    "CARGO_BIN_EXE_fake-runsc",
+];
+
+/// Why test support failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The fake binary was not found.
+    #[error("cannot find the fake-runsc binary; tried {}. Build it (`cargo build -p fake-runsc`) or set FAKE_RUNSC_BIN to its path", tried.join("; "))]
+    NotFound {
+        /// What was tried, in order.
+        tried: Vec<String>,
+    },
+    /// Setting up or reading the session failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The journal or state could not be read.
+    #[error("{0}")]
+    Session(String),
+}
+
+/// Finds the fake binary at run time: [`BINARY_VARS`] in order, then
+/// `fake-runsc` beside the running executable or one directory up (a test
+/// binary lives in `target/<profile>/deps/`, the fake in `target/<profile>/`).
+pub fn locate_binary() -> Result<PathBuf, Error> {
+    let mut tried = Vec::new();
+    for var in BINARY_VARS {
+        match std::env::var_os(var) {
+            Some(value) if Path::new(&value).is_file() => return Ok(PathBuf::from(value)),
+            Some(value) => tried.push(format!(
+                "${var}={} (no such file)",
+                Path::new(&value).display()
+            )),
+            None => tried.push(format!("${var} (not set)")),
+        }
+    }
+    match std::env::current_exe() {
+        Ok(exe) => {
+            let dirs = exe
+                .parent()
+                .into_iter()
+                .chain(exe.parent().and_then(Path::parent));
+            for dir in dirs {
+                let candidate = dir.join("fake-runsc");
+                if candidate.is_file() {
+                    return Ok(candidate);
+                }
+                tried.push(format!("{} (no such file)", candidate.display()));
+            }
+        }
+        Err(e) => tried.push(format!("the running executable's directory ({e})")),
+    }
+    Err(Error::NotFound { tried })
+}
+
+/// A running fake session: a temp directory holding the scenario, the
+/// session state and journal, and a `--root` whose session file points the
+/// fake at them. Dropping it kills the processes it left alive.
+#[derive(Debug)]
+pub struct FakeRuntime {
+    dir: tempfile::TempDir,
+    binary: PathBuf,
+    scenario: Scenario,
+}
+
+/// What `verify` found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyError {
+    /// Steps that did not get the calls they need, described.
+    pub missing: Vec<String>,
+    /// Calls no step answered, or that a `never` step forbids, described.
+    pub unexpected: Vec<String>,
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "the fake runsc session did not go as the scenario expects:"
+        )?;
+        for line in &self.missing {
+            writeln!(f, "  missing: {line}")?;
+        }
+        for line in &self.unexpected {
+            writeln!(f, "  unexpected: {line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+impl FakeRuntime {
+    /// Starts a session for `scenario`, finding the binary with [`locate_binary`].
+    pub fn start(scenario: &Scenario) -> Result<Self, Error> {
+        Self::start_with_binary(scenario, locate_binary()?)
+    }
+
+    /// Starts a session with a given fake binary.
+    pub fn start_with_binary(scenario: &Scenario, binary: PathBuf) -> Result<Self, Error> {
+        let io = |context: String| move |source| Error::Io { context, source };
+        let dir = tempfile::Builder::new()
+            .prefix("fake-runsc-")
+            .tempdir()
+            .map_err(io(
+                "cannot create a temp directory for the fake session".into()
+            ))?;
+        let runtime = Self {
+            dir,
+            binary,
+            scenario: scenario.clone(),
+        };
+        std::fs::write(runtime.scenario_path(), scenario.to_json()).map_err(io(format!(
+            "cannot write {}",
+            runtime.scenario_path().display()
+        )))?;
+        for dir in [runtime.root(), runtime.session_dir()] {
+            std::fs::create_dir_all(&dir)
+                .map_err(io(format!("cannot create {}", dir.display())))?;
+        }
+        let file = SessionFile {
+            scenario: runtime.scenario_path(),
+            session: runtime.session_dir(),
+        };
+        let path = runtime.root().join(SESSION_FILE);
+        std::fs::write(&path, serde_json::to_vec_pretty(&file).unwrap_or_default())
+            .map_err(io(format!("cannot write {}", path.display())))?;
+        Ok(runtime)
+    }
+
+    /// The fake binary: use it as the runsc command.
+    pub fn command_path(&self) -> &Path {
+        &self.binary
+    }
+
+    /// The `--root` to pass; its session file selects this session.
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    /// The session directory (state and `journal.jsonl`).
+    pub fn session_dir(&self) -> PathBuf {
+        self.dir.path().join("session")
+    }
+
+    /// The scenario file the fake replays.
+    pub fn scenario_path(&self) -> PathBuf {
+        self.dir.path().join("scenario.json")
+    }
+
+    /// Environment variables that select this session without `--root`.
+    pub fn envs(&self) -> Vec<(&'static str, OsString)> {
+        vec![
+            (ENV_SCENARIO, self.scenario_path().into_os_string()),
+            (ENV_SESSION, self.session_dir().into_os_string()),
+        ]
+    }
+
+    /// Every journal entry so far.
+    pub fn journal(&self) -> Result<Vec<Value>, Error> {
+        session::read_journal(&self.session_dir()).map_err(Error::Session)
+    }
+
+    /// Fails if a step did not get the calls it needs, or a call came that
+    /// no step answered (even if the code under test swallowed the error).
+    pub fn verify(&self) -> Result<(), VerifyError> {
+        let mut missing = Vec::new();
+        let mut unexpected = Vec::new();
+        let state = session::read_state(&self.session_dir()).unwrap_or_default();
+        missing.extend(crate::replay::missing_calls(&self.scenario, &state));
+        match self.journal() {
+            Ok(entries) => {
+                for entry in entries {
+                    if entry["event"] != "call" || entry["result"] == "matched" {
+                        continue;
+                    }
+                    let argv: Vec<&str> = entry["argv"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    let why = match entry["result"].as_str() {
+                        Some("never") => format!(
+                            "matches step #{}, which says it must never come",
+                            entry["step"].as_u64().map_or(0, |i| i + 1)
+                        ),
+                        Some("argv-error") => format!(
+                            "runsc would refuse it: {}",
+                            entry["message"].as_str().unwrap_or("")
+                        ),
+                        Some("unmatched") => "no step answers it".to_owned(),
+                        _ => entry["message"].as_str().unwrap_or("failed").to_owned(),
+                    };
+                    unexpected.push(format!("`runsc {}`: {why}", argv.join(" ")));
+                }
+            }
+            Err(e) => unexpected.push(format!("the journal cannot be read: {e}")),
+        }
+        if missing.is_empty() && unexpected.is_empty() {
+            Ok(())
+        } else {
+            Err(VerifyError {
+                missing,
+                unexpected,
+            })
+        }
+    }
+}
+
+impl Drop for FakeRuntime {
+    fn drop(&mut self) {
+        let Ok(pids) = std::fs::read_to_string(self.session_dir().join(session::LIVE_PIDS)) else {
+            return;
+        };
+        for pid in pids.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
