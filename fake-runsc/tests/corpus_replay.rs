@@ -178,3 +178,19 @@ fn every_fault_scenario_replays_through_the_client() {
         replay_and_snapshot(&format!("fault_{name}"), &driver, &scenario);
     }
 }
+
+#[test]
+fn the_recorded_corpus_passes_fake_runsc_check() {
+    let files: Vec<PathBuf> = recorded().into_iter().map(|(_, path, _)| path).collect();
+    let output = std::process::Command::new(binary())
+        .arg("check")
+        .args(&files)
+        .output()
+        .expect("fake-runsc check runs");
+    assert!(
+        output.status.success(),
+        "fake-runsc check reports problems in the recorded corpus:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

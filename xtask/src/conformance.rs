@@ -4,7 +4,10 @@
 //! calls three ways through the client — real runsc behind the recorder,
 //! the simulator, and a replay of the fresh recording — and compares the
 //! normalised transcripts; then it replays the committed scenario the same
-//! way and reports drift from real runsc. Known differences between the
+//! way and reports drift from real runsc. With no case names given it also
+//! runs the lifecycle suite (`fake-runsc/tests/lifecycle.rs`) against the
+//! simulator and, through the recorder, against real runsc, and compares
+//! the transcripts the suite writes. Known differences between the
 //! simulator and real runsc are listed, each with its reason, in
 //! `scenarios/conformance-allowlist.json`; they are reported, never hidden.
 //!
@@ -23,7 +26,7 @@ use fake_runsc::record::driver::{self, Driver, Entry, Target, Transcript};
 use fake_runsc::scenario::Scenario;
 use serde::Deserialize;
 
-use crate::cargo::{build_fake_runsc, workspace_root};
+use crate::cargo::{build_fake_runsc, cargo, workspace_root};
 use crate::record::{block_on, cannot_run_real, drivers, real_runsc, record_one, CORPUS};
 
 /// The allow-list of known simulator differences.
@@ -46,8 +49,12 @@ pub struct Allowed {
 fn load_allowlist() -> Result<Vec<Allowed>, String> {
     let path = workspace_root().join(ALLOWLIST);
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{} is not valid ({e}); it is a list of {{\"case\", \"call\", \"reason\"}}", path.display())),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "{} is not valid ({e}); it is a list of {{\"case\", \"call\", \"reason\"}}",
+                path.display()
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
@@ -65,11 +72,19 @@ pub struct Difference {
 }
 
 fn show(entry: Option<&Entry>) -> String {
-    entry.map_or_else(|| "(no call)".to_owned(), |e| serde_json::to_string(&e.result).unwrap_or_default())
+    entry.map_or_else(
+        || "(no call)".to_owned(),
+        |e| serde_json::to_string(&e.result).unwrap_or_default(),
+    )
 }
 
 /// The calls at which two transcripts differ.
-pub fn compare(expected: &Transcript, actual: &Transcript, expected_name: &str, actual_name: &str) -> Vec<Difference> {
+pub fn compare(
+    expected: &Transcript,
+    actual: &Transcript,
+    expected_name: &str,
+    actual_name: &str,
+) -> Vec<Difference> {
     let mut out = Vec::new();
     for i in 0..expected.len().max(actual.len()) {
         let (e, a) = (expected.get(i), actual.get(i));
@@ -80,7 +95,11 @@ pub fn compare(expected: &Transcript, actual: &Transcript, expected_name: &str, 
         out.push(Difference {
             call: format!("call #{} `{label}`", i + 1),
             label,
-            text: format!("    - {expected_name}: {}\n    + {actual_name}: {}", show(e), show(a)),
+            text: format!(
+                "    - {expected_name}: {}\n    + {actual_name}: {}",
+                show(e),
+                show(a)
+            ),
         });
     }
     out
@@ -103,13 +122,23 @@ impl Outcome {
     }
 }
 
-fn judge(case: &str, differences: Vec<Difference>, what: &str, allowlist: Option<&[Allowed]>) -> Outcome {
+fn judge(
+    case: &str,
+    differences: Vec<Difference>,
+    what: &str,
+    allowlist: Option<&[Allowed]>,
+) -> Outcome {
     let mut outcome = Outcome::default();
     for d in differences {
-        let allowed = allowlist.and_then(|list| list.iter().find(|a| a.case == case && a.call == d.label));
+        let allowed =
+            allowlist.and_then(|list| list.iter().find(|a| a.case == case && a.call == d.label));
         match allowed {
-            Some(a) => outcome.allowed.push(format!("{case}, {}: {what}; allowed: {}", d.call, a.reason)),
-            None => outcome.failures.push(format!("{case}, {}: {what}\n{}", d.call, d.text)),
+            Some(a) => outcome
+                .allowed
+                .push(format!("{case}, {}: {what}; allowed: {}", d.call, a.reason)),
+            None => outcome
+                .failures
+                .push(format!("{case}, {}: {what}\n{}", d.call, d.text)),
         }
     }
     outcome
@@ -117,10 +146,18 @@ fn judge(case: &str, differences: Vec<Difference>, what: &str, allowlist: Option
 
 struct Row {
     case: String,
-    real_secs: f64,
+    /// Seconds against real runsc, when measured per case.
+    real_secs: Option<f64>,
     simulator: Outcome,
-    replay: Outcome,
-    drift: Outcome,
+    /// `None` where the comparison does not apply (lifecycle-suite cases).
+    replay: Option<Outcome>,
+    drift: Option<Outcome>,
+}
+
+fn cell(outcome: &Option<Outcome>) -> String {
+    outcome
+        .as_ref()
+        .map_or_else(|| "n/a".to_owned(), Outcome::cell)
 }
 
 fn simulate(fake: &Path, driver: &Driver) -> Result<Transcript, String> {
@@ -130,10 +167,14 @@ fn simulate(fake: &Path, driver: &Driver) -> Result<Transcript, String> {
         .map_err(|e| format!("cannot make a scratch directory: {e}"))?;
     // Empty values switch replay and record off even when the caller's
     // environment sets them.
-    let env = ["FAKE_RUNSC_RECORD", "FAKE_RUNSC_SCENARIO", "FAKE_RUNSC_SESSION"]
-        .into_iter()
-        .map(|k| (k.to_owned(), String::new()))
-        .collect();
+    let env = [
+        "FAKE_RUNSC_RECORD",
+        "FAKE_RUNSC_SCENARIO",
+        "FAKE_RUNSC_SESSION",
+    ]
+    .into_iter()
+    .map(|k| (k.to_owned(), String::new()))
+    .collect();
     let target = Target {
         command: fake.to_owned(),
         env,
@@ -143,16 +184,39 @@ fn simulate(fake: &Path, driver: &Driver) -> Result<Transcript, String> {
     block_on(driver::execute(driver, &target, scratch.path()))?
 }
 
-fn check_case(fake: &Path, real: &Path, name: &str, driver: &Driver, allowlist: &[Allowed]) -> Result<Row, String> {
+fn check_case(
+    fake: &Path,
+    real: &Path,
+    name: &str,
+    driver: &Driver,
+    allowlist: &[Allowed],
+) -> Result<Row, String> {
     let started = Instant::now();
     let recorded = record_one(fake, real, name, driver)?;
     let real_secs = started.elapsed().as_secs_f64();
     let simulated = simulate(fake, driver)?;
-    let simulator = judge(name, compare(&recorded.transcript, &simulated, "real runsc", "simulator"), "the simulator differs from real runsc", Some(allowlist));
+    let simulator = judge(
+        name,
+        compare(&recorded.transcript, &simulated, "real runsc", "simulator"),
+        "the simulator differs from real runsc",
+        Some(allowlist),
+    );
     let replay = match block_on(driver::replay(driver, &recorded.scenario, fake))? {
-        Ok(replayed) => judge(name, compare(&recorded.transcript, &replayed, "real runsc", "replay of the recording"), "the replay of the fresh recording differs from real runsc", None),
+        Ok(replayed) => judge(
+            name,
+            compare(
+                &recorded.transcript,
+                &replayed,
+                "real runsc",
+                "replay of the recording",
+            ),
+            "the replay of the fresh recording differs from real runsc",
+            None,
+        ),
         Err(e) => Outcome {
-            failures: vec![format!("{name}: the replay of the fresh recording failed: {e}")],
+            failures: vec![format!(
+                "{name}: the replay of the fresh recording failed: {e}"
+            )],
             allowed: Vec::new(),
         },
     };
@@ -178,25 +242,156 @@ fn check_case(fake: &Path, real: &Path, name: &str, driver: &Driver, allowlist: 
     };
     Ok(Row {
         case: name.to_owned(),
-        real_secs,
+        real_secs: Some(real_secs),
         simulator,
-        replay,
-        drift,
+        replay: Some(replay),
+        drift: Some(drift),
     })
+}
+
+/// Runs the lifecycle suite (`fake-runsc/tests/lifecycle.rs`) against the
+/// simulator and, through the recorder, against real runsc, and compares
+/// the normalised transcripts it writes, case by case.
+fn lifecycle_suite(fake: &Path, real: &Path, allowlist: &[Allowed]) -> Result<Vec<Row>, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("xtask-lifecycle-")
+        .tempdir()
+        .map_err(|e| format!("cannot make a scratch directory: {e}"))?;
+    let transcripts = dir.path().join("transcripts");
+    let suite = |real_target: bool| -> Result<f64, String> {
+        let started = Instant::now();
+        let mut command = cargo([
+            "test",
+            "--quiet",
+            "--package",
+            "fake-runsc",
+            "--test",
+            "lifecycle",
+        ]);
+        command.env("LIFECYCLE_TRANSCRIPTS", &transcripts);
+        for key in [
+            "LIFECYCLE_RUNSC",
+            "FAKE_RUNSC_RECORD",
+            "FAKE_RUNSC_SCENARIO",
+            "FAKE_RUNSC_SESSION",
+        ] {
+            command.env_remove(key);
+        }
+        if real_target {
+            command
+                .env("LIFECYCLE_RUNSC", fake)
+                .env("FAKE_RUNSC_RECORD", dir.path().join("recording.json"))
+                .env(fake_runsc::record::ENV_REAL, real);
+        }
+        let output = command
+            .output()
+            .map_err(|e| format!("cannot run the lifecycle suite: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "the lifecycle suite failed against {}:\n{}{}",
+                if real_target {
+                    "real runsc"
+                } else {
+                    "the simulator"
+                },
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(started.elapsed().as_secs_f64())
+    };
+    suite(false)?;
+    let real_secs = suite(true)?;
+    let mut names: Vec<String> = std::fs::read_dir(transcripts.join("real"))
+        .map_err(|e| format!("the lifecycle suite wrote no transcripts against real runsc: {e}"))?
+        .flatten()
+        .filter_map(|e| {
+            e.path()
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .collect();
+    names.sort();
+    let mut rows = Vec::new();
+    for name in names {
+        let read = |side: &str| {
+            std::fs::read_to_string(transcripts.join(side).join(format!("{name}.txt")))
+        };
+        let case = format!("lifecycle/{name}");
+        let real_text = read("real").unwrap_or_default();
+        let simulator = match read("fake") {
+            Err(_) => Outcome {
+                failures: vec![format!("{case}: the simulator run wrote no transcript")],
+                allowed: Vec::new(),
+            },
+            Ok(sim_text) => {
+                let differences = line_differences(&real_text, &sim_text);
+                judge(
+                    &case,
+                    differences,
+                    "the simulator differs from real runsc",
+                    Some(allowlist),
+                )
+            }
+        };
+        rows.push(Row {
+            case,
+            real_secs: None,
+            simulator,
+            replay: None,
+            drift: None,
+        });
+    }
+    eprintln!("lifecycle suite: {real_secs:.0} s against real runsc");
+    Ok(rows)
+}
+
+/// The lines at which two text transcripts differ, labelled by the call
+/// (the text before ` -> `).
+fn line_differences(real: &str, sim: &str) -> Vec<Difference> {
+    let (real, sim): (Vec<&str>, Vec<&str>) = (real.lines().collect(), sim.lines().collect());
+    let mut out = Vec::new();
+    for i in 0..real.len().max(sim.len()) {
+        let (r, s) = (real.get(i), sim.get(i));
+        if r == s {
+            continue;
+        }
+        let label = r
+            .or(s)
+            .map_or("", |l| l.split(" -> ").next().unwrap_or(l))
+            .to_owned();
+        out.push(Difference {
+            call: format!("line {} `{label}`", i + 1),
+            label,
+            text: format!(
+                "    - real runsc: {}\n    + simulator: {}",
+                r.unwrap_or(&"(nothing)"),
+                s.unwrap_or(&"(nothing)")
+            ),
+        });
+    }
+    out
 }
 
 fn table(rows: &[Row]) -> String {
     let width = rows.iter().map(|r| r.case.len()).max().unwrap_or(4).max(4);
-    let mut out = format!("| {:width$} | real runsc | simulator | replay | drift |\n", "case");
-    out.push_str(&format!("|{}|------------|-----------|--------|-------|\n", "-".repeat(width + 2)));
+    let mut out = format!(
+        "| {:width$} | real runsc | simulator | replay | drift |\n",
+        "case"
+    );
+    out.push_str(&format!(
+        "|{}|------------|-----------|--------|-------|\n",
+        "-".repeat(width + 2)
+    ));
     for r in rows {
         out.push_str(&format!(
-            "| {:width$} | {:>8.1} s | {} | {} | {} |\n",
+            "| {:width$} | {:>10} | {} | {} | {} |\n",
             r.case,
-            r.real_secs,
+            r.real_secs
+                .map_or_else(|| "suite".to_owned(), |s| format!("{s:.1} s")),
             r.simulator.cell(),
-            r.replay.cell(),
-            r.drift.cell()
+            cell(&r.replay),
+            cell(&r.drift)
         ));
     }
     out
@@ -208,7 +403,14 @@ fn worker(names: &[String]) -> Result<(), String> {
     let drivers = drivers(names)?;
     let fake = build_fake_runsc(false)?;
     for a in &allowlist {
-        if !drivers.iter().any(|(n, d)| *n == a.case && d.calls.iter().any(|c| c.label() == a.call)) && names.is_empty() {
+        // Lifecycle-suite entries are checked against its transcripts only.
+        let of_a_driver = !a.case.starts_with("lifecycle/");
+        if of_a_driver
+            && names.is_empty()
+            && !drivers
+                .iter()
+                .any(|(n, d)| *n == a.case && d.calls.iter().any(|c| c.label() == a.call))
+        {
             return Err(format!(
                 "{ALLOWLIST}: the entry for case {:?} call {:?} matches no call of any driver; remove or fix it",
                 a.case, a.call
@@ -223,15 +425,30 @@ fn worker(names: &[String]) -> Result<(), String> {
             "[{}/{}] {name:<22} real {:>5.1} s   simulator {:<14} replay {:<8} drift {}",
             i + 1,
             drivers.len(),
-            row.real_secs,
+            row.real_secs.unwrap_or_default(),
             row.simulator.cell(),
-            row.replay.cell(),
-            row.drift.cell()
+            cell(&row.replay),
+            cell(&row.drift)
         );
         rows.push(row);
     }
+    if names.is_empty() {
+        eprintln!("lifecycle suite: simulator, then real runsc through the recorder ...");
+        let suite_rows = lifecycle_suite(&fake, &real, &allowlist)?;
+        for row in &suite_rows {
+            eprintln!("  {:<36} simulator {}", row.case, row.simulator.cell());
+        }
+        eprintln!(
+            "lifecycle suite: {} case(s) compared (replay of its recording is not part of the suite run)",
+            suite_rows.len()
+        );
+        rows.extend(suite_rows);
+    }
     println!("\n{}", table(&rows));
-    let allowed: Vec<&String> = rows.iter().flat_map(|r| r.simulator.allowed.iter()).collect();
+    let allowed: Vec<&String> = rows
+        .iter()
+        .flat_map(|r| r.simulator.allowed.iter())
+        .collect();
     if !allowed.is_empty() {
         println!("Known differences between the simulator and real runsc ({ALLOWLIST}):");
         for line in &allowed {
@@ -240,24 +457,41 @@ fn worker(names: &[String]) -> Result<(), String> {
     }
     let failures: Vec<&String> = rows
         .iter()
-        .flat_map(|r| r.simulator.failures.iter().chain(&r.replay.failures).chain(&r.drift.failures))
+        .flat_map(|r| {
+            r.simulator
+                .failures
+                .iter()
+                .chain(r.replay.iter().flat_map(|o| &o.failures))
+                .chain(r.drift.iter().flat_map(|o| &o.failures))
+        })
         .collect();
-    println!("conformance: {} case(s) in {:.0} s, {} failure(s), {} allowed difference(s)", rows.len(), started.elapsed().as_secs_f64(), failures.len(), allowed.len());
+    println!(
+        "conformance: {} case(s) in {:.0} s, {} failure(s), {} allowed difference(s)",
+        rows.len(),
+        started.elapsed().as_secs_f64(),
+        failures.len(),
+        allowed.len()
+    );
     if failures.is_empty() {
         return Ok(());
     }
     for failure in &failures {
         eprintln!("\n{failure}");
     }
-    Err(format!("{} mismatch(es) against real runsc; see above", failures.len()))
+    Err(format!(
+        "{} mismatch(es) against real runsc; see above",
+        failures.len()
+    ))
 }
 
 /// Runs `work` in a child process while this one reaps every orphan at once.
 fn under_reaper(args: &[String]) -> Result<(), String> {
     use nix::sys::wait::{waitpid, WaitStatus};
     use nix::unistd::Pid;
-    nix::sys::prctl::set_child_subreaper(true).map_err(|e| format!("cannot become a child subreaper: {e}"))?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find the xtask executable: {e}"))?;
+    nix::sys::prctl::set_child_subreaper(true)
+        .map_err(|e| format!("cannot become a child subreaper: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the xtask executable: {e}"))?;
     let child = std::process::Command::new(exe)
         .arg("conformance")
         .args(args)
@@ -268,7 +502,11 @@ fn under_reaper(args: &[String]) -> Result<(), String> {
     loop {
         match waitpid(None, None) {
             Ok(WaitStatus::Exited(pid, code)) if pid == worker => {
-                return if code == 0 { Ok(()) } else { Err(format!("conformance failed (exit status {code})")) };
+                return if code == 0 {
+                    Ok(())
+                } else {
+                    Err(format!("conformance failed (exit status {code})"))
+                };
             }
             Ok(WaitStatus::Signaled(pid, signal, _)) if pid == worker => {
                 return Err(format!("the conformance worker was killed by {signal:?}"));
@@ -283,7 +521,9 @@ fn under_reaper(args: &[String]) -> Result<(), String> {
 /// `cargo xtask conformance [NAME...]`.
 pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
-        return Err(format!("unknown option {flag:?}; usage: cargo xtask conformance [NAME...]"));
+        return Err(format!(
+            "unknown option {flag:?}; usage: cargo xtask conformance [NAME...]"
+        ));
     }
     if std::env::var_os(WORKER_ENV).is_some() {
         return worker(args);
@@ -297,4 +537,45 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     under_reaper(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(call: &str, result: serde_json::Value) -> Entry {
+        Entry {
+            call: call.to_owned(),
+            result,
+        }
+    }
+
+    #[test]
+    fn a_difference_names_the_call_and_the_allowlist_only_excuses_its_own_call() {
+        let real = vec![
+            entry("list", json!({"ok": []})),
+            entry("state id", json!({"ok": 1})),
+        ];
+        let sim = vec![
+            entry("list", json!({"ok": []})),
+            entry("state id", json!({"ok": 2})),
+        ];
+        let differences = compare(&real, &sim, "real runsc", "simulator");
+        assert_eq!(differences.len(), 1);
+        assert_eq!(differences[0].call, "call #2 `state id`");
+        assert!(differences[0].text.contains("- real runsc: {\"ok\":1}"));
+        let allow = vec![Allowed {
+            case: "c".into(),
+            call: "state id".into(),
+            reason: "why".into(),
+        }];
+        let judged = judge("c", differences.clone(), "differs", Some(&allow));
+        assert!(judged.failures.is_empty() && judged.allowed.len() == 1);
+        let judged = judge("other", differences, "differs", Some(&allow));
+        assert_eq!(judged.failures.len(), 1);
+        assert!(compare(&real, &real[..1].to_vec(), "a", "b")[0]
+            .text
+            .contains("(no call)"));
+    }
 }

@@ -42,7 +42,8 @@ pub fn cannot_run_real(real: &Path) -> Option<String> {
 pub fn drivers(names: &[String]) -> Result<Vec<(String, Driver)>, String> {
     let dir = workspace_root().join(CORPUS);
     let mut all = Vec::new();
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "drive") {
@@ -55,7 +56,10 @@ pub fn drivers(names: &[String]) -> Result<Vec<(String, Driver)>, String> {
     for name in names {
         if !all.iter().any(|(n, _)| n == name) {
             let known: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-            return Err(format!("no driver {CORPUS}/{name}.drive; known: {}", known.join(", ")));
+            return Err(format!(
+                "no driver {CORPUS}/{name}.drive; known: {}",
+                known.join(", ")
+            ));
         }
     }
     all.into_iter()
@@ -77,31 +81,49 @@ pub struct Recorded {
 }
 
 /// Runs a driver through the recorder in front of `real`.
-pub fn record_one(fake: &Path, real: &Path, name: &str, driver: &Driver) -> Result<Recorded, String> {
+pub fn record_one(
+    fake: &Path,
+    real: &Path,
+    name: &str,
+    driver: &Driver,
+) -> Result<Recorded, String> {
     let dir = tempfile::Builder::new()
         .prefix("xtask-record-")
         .tempdir()
         .map_err(|e| format!("cannot make a scratch directory: {e}"))?;
     let scratch = dir.path().join("run");
-    std::fs::create_dir_all(&scratch).map_err(|e| format!("cannot make {}: {e}", scratch.display()))?;
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| format!("cannot make {}: {e}", scratch.display()))?;
     let path = dir.path().join(format!("{name}.json"));
     let target = Target {
         command: fake.to_owned(),
         env: vec![
-            ("FAKE_RUNSC_RECORD".to_owned(), path.to_string_lossy().into_owned()),
-            (fake_runsc::record::ENV_REAL.to_owned(), real.to_string_lossy().into_owned()),
+            (
+                "FAKE_RUNSC_RECORD".to_owned(),
+                path.to_string_lossy().into_owned(),
+            ),
+            (
+                fake_runsc::record::ENV_REAL.to_owned(),
+                real.to_string_lossy().into_owned(),
+            ),
         ],
         cleanup: Some(real.to_owned()),
         id_suffix: driver::unique_suffix(),
     };
     let transcript = block_on(driver::execute(driver, &target, &scratch))??;
     let bytes = std::fs::read(&path).map_err(|e| {
-        format!("the driver made no recorded call ({}: {e}); check that it calls runsc", path.display())
+        format!(
+            "the driver made no recorded call ({}: {e}); check that it calls runsc",
+            path.display()
+        )
     })?;
     let mut scenario = Scenario::from_json(&bytes)?;
     scenario.description = Some(driver.description.clone());
-    let sidecar: Sidecar = serde_json::from_slice(&std::fs::read(sidecar_path(&path)).unwrap_or_default()).unwrap_or_default();
-    std::fs::write(&path, format!("{}\n", scenario.to_json())).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let sidecar: Sidecar =
+        serde_json::from_slice(&std::fs::read(sidecar_path(&path)).unwrap_or_default())
+            .unwrap_or_default();
+    std::fs::write(&path, format!("{}\n", scenario.to_json()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(Recorded {
         scenario,
         sidecar,
@@ -136,7 +158,12 @@ pub fn diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Option<Stri
 /// The review notes of a recording, counted by kind.
 pub fn notes_summary(sidecar: &Sidecar) -> Vec<String> {
     let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for note in sidecar.steps.iter().chain(&sidecar.unrecorded).flat_map(|s| &s.notes) {
+    for note in sidecar
+        .steps
+        .iter()
+        .chain(&sidecar.unrecorded)
+        .flat_map(|s| &s.notes)
+    {
         // Group by the rewrite, not by the value it applied to.
         let kind = match note.split_once(": ") {
             Some((field, rest)) => {
@@ -147,7 +174,10 @@ pub fn notes_summary(sidecar: &Sidecar) -> Vec<String> {
         };
         *counts.entry(kind).or_default() += 1;
     }
-    counts.into_iter().map(|(k, n)| format!("{n:>3} × {k}")).collect()
+    counts
+        .into_iter()
+        .map(|(k, n)| format!("{n:>3} × {k}"))
+        .collect()
 }
 
 /// `cargo xtask record`.
@@ -155,11 +185,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let write = args.iter().any(|a| a == "--write");
     let names: Vec<String> = args.iter().filter(|a| *a != "--write").cloned().collect();
     if let Some(flag) = names.iter().find(|n| n.starts_with('-')) {
-        return Err(format!("unknown option {flag:?}; usage: cargo xtask record [--write] [NAME...]"));
+        return Err(format!(
+            "unknown option {flag:?}; usage: cargo xtask record [--write] [NAME...]"
+        ));
     }
     let real = real_runsc();
     if let Some(why) = cannot_run_real(&real) {
-        return Err(format!("recording needs real runsc and cannot run here: {why}"));
+        return Err(format!(
+            "recording needs real runsc and cannot run here: {why}"
+        ));
     }
     let drivers = drivers(&names)?;
     let fake = build_fake_runsc(false)?;
@@ -174,14 +208,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
         for line in notes_summary(&recorded.sidecar) {
             eprintln!("    normalised {line}");
         }
-        match diff(&old, &new, &format!("committed {CORPUS}/{name}.json"), "fresh recording") {
+        match diff(
+            &old,
+            &new,
+            &format!("committed {CORPUS}/{name}.json"),
+            "fresh recording",
+        ) {
             None => eprintln!("  {name}: unchanged"),
             Some(text) => {
                 changed += 1;
                 eprintln!("  {name}: changed");
                 print!("{text}");
                 if write {
-                    std::fs::write(&committed_path, &new).map_err(|e| format!("cannot write {}: {e}", committed_path.display()))?;
+                    std::fs::write(&committed_path, &new)
+                        .map_err(|e| format!("cannot write {}: {e}", committed_path.display()))?;
                     eprintln!("  {name}: written to {}", committed_path.display());
                 }
             }
@@ -190,7 +230,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     eprintln!(
         "record: {} scenario(s), {changed} changed{}",
         drivers.len(),
-        if write || changed == 0 { "" } else { " (not written; run again with --write to keep them)" }
+        if write || changed == 0 {
+            ""
+        } else {
+            " (not written; run again with --write to keep them)"
+        }
     );
     Ok(())
 }

@@ -191,13 +191,36 @@ pub enum ListFormat {
 }
 
 /// `ps --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PsFormat {
     /// The `ps`-style table, runsc's default.
     Table,
-    /// A JSON array of process descriptions.
+    /// A JSON array of the container's pids.
     Json,
+    /// Any other value: runsc accepts the flag and refuses the value only
+    /// after it has loaded the container (`unsupported format: xml`).
+    Other(String),
+}
+
+impl PsFormat {
+    /// The flag value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Reads a flag value.
+    pub fn from_arg(s: &str) -> Self {
+        match s {
+            "table" => Self::Table,
+            "json" => Self::Json,
+            other => Self::Other(other.to_owned()),
+        }
+    }
 }
 
 /// A runsc subcommand with its options and positionals.

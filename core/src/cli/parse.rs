@@ -292,12 +292,7 @@ fn subcommand(
         }),
         "ps" => Subcommand::Ps(Ps {
             id: id(&positionals[0])?,
-            format: match flags.string("format").as_deref() {
-                None => None,
-                Some("table") => Some(PsFormat::Table),
-                Some("json") => Some(PsFormat::Json),
-                Some(other) => return Err(rejected(format!("unsupported format: {other}"))),
-            },
+            format: flags.string("format").as_deref().map(PsFormat::from_arg),
         }),
         "wait" => Subcommand::Wait(Wait {
             id: id(&positionals[0])?,

@@ -170,14 +170,8 @@ impl Subcommand {
                 a.positional(o.id.as_str());
             }
             Self::Ps(o) => {
-                if let Some(format) = o.format {
-                    a.flag(
-                        "format",
-                        match format {
-                            PsFormat::Table => "table",
-                            PsFormat::Json => "json",
-                        },
-                    );
+                if let Some(format) = &o.format {
+                    a.flag("format", format.as_str());
                 }
                 a.positional(o.id.as_str());
             }

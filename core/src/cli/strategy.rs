@@ -210,7 +210,11 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
         }),
         (
             id(),
-            option::of(prop_oneof![Just(PsFormat::Table), Just(PsFormat::Json)])
+            option::of(prop_oneof![
+                Just(PsFormat::Table),
+                Just(PsFormat::Json),
+                "[a-z]{1,5}".prop_map(|s| PsFormat::from_arg(&s)),
+            ])
         )
             .prop_map(|(id, format)| Subcommand::Ps(Ps { id, format })),
         (id(), option::of(any::<i64>()), option::of(any::<i64>()))

@@ -19,8 +19,8 @@ use futures_core::Stream;
 use regex::Regex;
 use runsc::cli::ContainerId;
 use runsc::{
-    CheckpointOpts, CreateOpts, DeleteOpts, Error, ExecOpts, ExecOutcome, KillOpts,
-    RestoreOpts, RunOpts, Runsc, WaitOpts,
+    CheckpointOpts, CreateOpts, DeleteOpts, Error, ExecOpts, ExecOutcome, KillOpts, RestoreOpts,
+    RunOpts, Runsc, WaitOpts,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -417,6 +417,18 @@ impl Scrub {
     }
 }
 
+/// At most [`STDERR_KEPT`] characters of stderr: how much of a flood the
+/// client kept depends on timing, and a transcript must not.
+fn bounded(stderr: &str) -> String {
+    match stderr.char_indices().nth(STDERR_KEPT) {
+        Some((cut, _)) => format!("{}[... cut]", &stderr[..cut]),
+        None => stderr.to_owned(),
+    }
+}
+
+/// How much of a failed call's stderr a transcript keeps.
+const STDERR_KEPT: usize = 2000;
+
 fn error_json(error: &Error, scrub: &Scrub) -> Value {
     let mut out = serde_json::Map::new();
     if let Some(code) = error.exit_code() {
@@ -426,7 +438,7 @@ fn error_json(error: &Error, scrub: &Scrub) -> Value {
         out.insert("signal".into(), signal.into());
     }
     match error.stderr() {
-        Some(stderr) => out.insert("stderr".into(), scrub.text(stderr).into()),
+        Some(stderr) => out.insert("stderr".into(), scrub.text(&bounded(stderr)).into()),
         None => out.insert("error".into(), scrub.text(&error.to_string()).into()),
     };
     json!({ "err": out })
@@ -630,12 +642,14 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
             Ok(mut stream) => {
                 let mut events = Vec::new();
                 while events.len() < *take {
-                    let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx));
+                    let next =
+                        std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx));
                     // The client's deadline does not cover a stream; a
                     // silent one must not stall the driver.
                     match tokio::time::timeout(EVENT_WAIT, next).await {
                         Err(_) => {
-                            events.push(json!(format!("no event within {} s", EVENT_WAIT.as_secs())));
+                            events
+                                .push(json!(format!("no event within {} s", EVENT_WAIT.as_secs())));
                             break;
                         }
                         Ok(Some(Ok(event))) => events.push(ok(&event, scrub)),
@@ -773,7 +787,9 @@ pub fn unique_suffix() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    format!("{}{nanos:09}", std::process::id())
+    // Fixed width: an id's length shows in output (and in where a truncated
+    // reply is cut), so transcripts must not depend on it.
+    format!("{:07}{nanos:09}", std::process::id() % 10_000_000)
 }
 
 /// Replays `scenario` with the fake `binary` by running `driver` through the

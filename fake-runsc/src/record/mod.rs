@@ -150,6 +150,7 @@ fn pid_file(invocation: &Invocation) -> Option<&PathBuf> {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Stream {
     Out,
     Err,
@@ -176,15 +177,11 @@ fn pump(
                 Ok(0) => return,
                 Ok(n) => {
                     let at_ms = started.elapsed().as_millis() as u64;
-                    let kind = match stream {
-                        Stream::Out => Stream::Out,
-                        Stream::Err => Stream::Err,
-                    };
                     let chunk = TimedChunk {
                         at_ms,
                         data: buf[..n].to_vec(),
                     };
-                    if tx.send((kind, chunk)).is_err() {
+                    if tx.send((stream, chunk)).is_err() {
                         return;
                     }
                 }
@@ -193,6 +190,24 @@ fn pump(
             }
         }
     });
+}
+
+/// Takes what runsc left in its pipes, until both close or `deadline`.
+fn drain(
+    rx: &mpsc::Receiver<(Stream, TimedChunk)>,
+    deadline: Instant,
+    stdout: &mut Vec<TimedChunk>,
+    stderr: &mut Vec<TimedChunk>,
+) {
+    while let Ok((stream, chunk)) =
+        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
+        pass_through(&stream, &chunk.data);
+        match stream {
+            Stream::Out => stdout.push(chunk),
+            Stream::Err => stderr.push(chunk),
+        }
+    }
 }
 
 /// Passes output on to the caller.
@@ -216,12 +231,8 @@ fn call_real(
 ) -> Result<Observed, String> {
     install_forwarding();
     let started = Instant::now();
-    let mut child = Command::new(real)
+    let mut child = real_command(real)
         .args(args)
-        .env_remove(crate::config::ENV_RECORD)
-        .env_remove(ENV_REAL)
-        .env_remove(crate::config::ENV_SCENARIO)
-        .env_remove(crate::config::ENV_SESSION)
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -291,18 +302,8 @@ fn call_real(
     };
     let wall_ms = started.elapsed().as_millis() as u64;
     let deadline = Instant::now() + AFTER_EXIT;
-    while open {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok((stream, chunk)) => {
-                pass_through(&stream, &chunk.data);
-                match stream {
-                    Stream::Out => stdout.push(chunk),
-                    Stream::Err => stderr.push(chunk),
-                }
-            }
-            Err(_) => break,
-        }
+    if open {
+        drain(&rx, deadline, &mut stdout, &mut stderr);
     }
     use std::os::unix::process::ExitStatusExt;
     let ending = match (status.code(), status.signal()) {
@@ -338,10 +339,42 @@ fn end_like(ending: Ending) -> i32 {
     }
 }
 
-/// The runsc version as the corpus names it (`20221219`), from `runsc --version`.
+/// A command for real runsc without the fake's configuration, so a fake
+/// standing in for real runsc (as in tests) does not record again.
+fn real_command(real: &Path) -> Command {
+    let mut command = Command::new(real);
+    command
+        .env_remove(crate::config::ENV_RECORD)
+        .env_remove(ENV_REAL)
+        .env_remove(crate::config::ENV_SCENARIO)
+        .env_remove(crate::config::ENV_SESSION);
+    command
+}
+
+/// The runsc version as the corpus names it (`20221219`), from `runsc
+/// --version`; `None` when it does not answer within a few seconds.
 pub fn real_version(real: &Path) -> Option<String> {
-    let out = Command::new(real).arg("--version").output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    // A file, not a pipe: a process runsc leaves behind may hold a pipe open.
+    let mut out = tempfile::tempfile().ok()?;
+    let mut child = real_command(real)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out.try_clone().ok()?))
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while child.try_wait().ok()?.is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(POLL);
+    }
+    let mut text = String::new();
+    std::io::Seek::rewind(&mut out).ok()?;
+    out.read_to_string(&mut text).ok()?;
     let word = text.lines().next()?.strip_prefix("runsc version ")?.trim();
     let release = word.rsplit('~').next().unwrap_or(word);
     Some(release.split('.').next().unwrap_or(release).to_owned())
@@ -417,7 +450,12 @@ pub fn append(
     let normalised = normalise::normalise(&call, &mut sidecar.names)?;
     note.notes = normalised.notes;
     let described = sidecar.steps.len() == scenario.steps.len();
-    if let Some(k) = sidecar.steps.iter().position(|s| s.call == note.call).filter(|_| described) {
+    if let Some(k) = sidecar
+        .steps
+        .iter()
+        .position(|s| s.call == note.call)
+        .filter(|_| described)
+    {
         scenario.steps[k] = normalised.step;
         sidecar.steps[k] = note;
         write_atomically(output, &format!("{}\n", scenario.to_json()))?;

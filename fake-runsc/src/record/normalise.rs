@@ -555,3 +555,41 @@ pub fn normalise(call: &RawCall, names: &mut Names) -> Result<Normalised, String
     };
     Ok(Normalised { step, notes })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_patterns_keep_the_name_and_free_the_volatile_digits() {
+        assert_eq!(id_pattern("id2-123456789"), r"id2\-[0-9a-f]+");
+        assert_eq!(id_pattern("web"), "web");
+        // Short runs and hex words without digits are part of the name.
+        assert_eq!(id_pattern("cafe-12"), r"cafe\-12");
+        let re = crate::matching::compile_regex(&id_pattern("id-42424242")).expect("valid");
+        assert!(re.is_match("id-777777"));
+        assert!(!re.is_match("id2-777777"));
+    }
+
+    #[test]
+    fn timestamps_keep_their_length_so_tables_keep_their_columns() {
+        let mut names = Names::default();
+        let call = RawCall {
+            invocation: runsc::cli::Invocation::parse(["list"]).expect("parses"),
+            process_spec: None,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            ending: Ending::Exit(0),
+            pid_file: None,
+        };
+        let mut notes = Vec::new();
+        let text = "ID   PID     STATUS\nc1   31337   running   2026-11-28T17:17:02.93646729Z   \n";
+        let out = normalise_text(text, "stdout", &call, &mut names, &mut notes);
+        assert_eq!(
+            out,
+            "ID   PID     STATUS\nc1   10001   running   2000-01-01T00:00:00.00000000Z   \n"
+        );
+        assert_eq!(out.len(), text.len());
+        assert_eq!(names.pids.get(&31337), Some(&10001));
+    }
+}

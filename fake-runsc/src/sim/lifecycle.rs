@@ -797,9 +797,12 @@ impl Sim {
             )));
         }
         let rows = Self::live_processes(&entry);
-        out(&match opts.format {
+        out(&match &opts.format {
             Some(cli::PsFormat::Json) => output::ps_json(&rows),
-            _ => output::ps_table(&rows),
+            None | Some(cli::PsFormat::Table) => output::ps_table(&rows),
+            Some(cli::PsFormat::Other(format)) => {
+                return Err(fatal(format!("unsupported format: {format}")))
+            }
         });
         Ok(0)
     }

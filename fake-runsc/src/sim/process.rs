@@ -12,7 +12,7 @@
 //!
 //! Commands wake a helper with SIGUSR1 after changing its entry; the helper
 //! is spawned with SIGUSR1 blocked and collects it with `sigtimedwait`, and
-//! it re-reads its entry at least every [`TICK`] anyway.
+//! it re-reads its entry at least every 100 ms anyway.
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -49,7 +49,6 @@ pub fn figure(config: &Config, report: &mut Report) -> Result<(), String> {
     result.and(cleanup)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn measure(
     config: &Config,
     rt: &tokio::runtime::Runtime,
