@@ -1,5 +1,5 @@
 //! The parser against what real runsc 20221219 did with the same argv
-//! (`testdata/real/cases`): wherever runsc refused the command line itself,
+//! (`scenarios/real-runsc/cases`): wherever runsc refused the command line itself,
 //! the parser must refuse it with the same message and exit status, and
 //! wherever runsc got past its flag parsing, the parser must accept it.
 
@@ -29,10 +29,10 @@ fn substitute(arg: &str) -> String {
 
 #[test]
 fn parser_refuses_exactly_what_runsc_refuses() {
-    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/real/cases");
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/real-runsc/cases");
     let mut checked = 0;
     let mut failures = Vec::new();
-    for entry in fs::read_dir(&cases).expect("testdata/real/cases") {
+    for entry in fs::read_dir(&cases).expect("scenarios/real-runsc/cases") {
         let dir = entry.unwrap().path();
         let Ok(argv) = fs::read_to_string(dir.join("argv.json")) else {
             continue;

@@ -1,5 +1,5 @@
 //! `Error` helpers checked against failures recorded from real runsc
-//! 20221219 (`testdata/real/cases`).
+//! 20221219 (`scenarios/real-runsc/cases`).
 
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
@@ -10,7 +10,7 @@ use runsc::Error;
 
 fn case_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata/real/cases")
+        .join("../scenarios/real-runsc/cases")
         .join(name)
 }
 

@@ -1,5 +1,5 @@
 //! The decoders against every JSON output recorded from real runsc 20221219
-//! (`testdata/real/cases`), with snapshots of the decoded values and the
+//! (`scenarios/real-runsc/cases`), with snapshots of the decoded values and the
 //! byte-exact round trip the fake runsc relies on; then the decoders' edge
 //! cases and the `ps` table parser, checked against go-runc's behaviour.
 
@@ -33,7 +33,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/real/cases");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/real-runsc/cases");
     let mut dirs: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -134,7 +134,7 @@ fn every_recorded_json_output_decodes_and_encodes_back_to_the_same_bytes() {
             _ => {}
         }
     }
-    // An empty or misread testdata directory must not pass as "all decoded".
+    // An empty or misread recordings directory must not pass as "all decoded".
     let counts = [
         ("state", seen.state.len()),
         ("list", seen.list.len()),

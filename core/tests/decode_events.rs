@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use runsc::types::{Event, EventDecoder};
 use runsc::Error;
 
-/// A line as runsc 20221219 writes it (testdata/real/cases/lc-19-events-stats).
+/// A line as runsc 20221219 writes it (scenarios/real-runsc/cases/lc-19-events-stats).
 const LINE: &str = r#"{"type":"stats","id":"c1","data":{"cpu":{"usage":{"total":96337111}},"memory":{"usage":{"limit":0,"usage":2240512,"failcnt":0},"swap":{"limit":0,"failcnt":0},"kernel":{"limit":0,"failcnt":0},"kernelTCP":{"limit":0,"failcnt":0}},"pids":{"current":1}}}"#;
 
 /// What a decoder made of a stream: each event or error message in order,

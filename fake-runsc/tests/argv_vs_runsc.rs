@@ -1,7 +1,7 @@
 //! The fake reads and refuses argv exactly as runsc 20221219 does: same
 //! stdout, stderr and exit status for every argv error, checked against
 //! outputs captured from real runsc (`tests/data/argv_errors.json`, and
-//! `testdata/real/cases` when present) and, when this machine has real
+//! `scenarios/real-runsc/cases` when present) and, when this machine has real
 //! runsc and root, against real runsc itself.
 
 mod common;
@@ -108,7 +108,7 @@ fn argv_errors_match_real_runsc_when_available() {
 }
 
 fn real_cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/real/cases")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/real-runsc/cases")
 }
 
 fn substitute(text: &str) -> String {
@@ -129,7 +129,7 @@ fn substitute(text: &str) -> String {
 #[test]
 fn argv_errors_in_recorded_real_cases_are_refused_alike() {
     let Ok(entries) = std::fs::read_dir(real_cases_dir()) else {
-        eprintln!("SKIP: no testdata/real/cases yet");
+        eprintln!("SKIP: no scenarios/real-runsc/cases yet");
         return;
     };
     let mut compared = 0;

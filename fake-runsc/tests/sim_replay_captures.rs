@@ -1,5 +1,5 @@
 //! Replays the lifecycle session recorded from real runsc 20221219
-//! (`testdata/real/cases/lc-*`, made by `testdata/real/capture.sh`) against
+//! (`scenarios/real-runsc/cases/lc-*`, made by `scenarios/real-runsc/capture.sh`) against
 //! the simulator, call by call, and compares exit codes, stdout and stderr.
 //!
 //! Paths and ids are chosen with the same lengths as in the recording, so
@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use regex::Regex;
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/real/cases")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/real-runsc/cases")
 }
 
 struct Session {
@@ -139,7 +139,7 @@ fn the_recorded_lifecycle_replays_identically() {
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| {
             panic!(
-                "read {}: {e}; run testdata/real/capture.sh as root",
+                "read {}: {e}; run scenarios/real-runsc/capture.sh as root",
                 dir.display()
             )
         })

@@ -1,7 +1,7 @@
 //! Typed outputs of runsc and their decoders.
 //!
 //! Every type here has the shape runsc 20221219 prints (checked against
-//! output recorded from it, `testdata/real/`): decoding ignores unknown
+//! output recorded from it, `scenarios/real-runsc/`): decoding ignores unknown
 //! fields, and serializing gives runsc's field order and omissions, so
 //! [`encode`] reproduces runsc's bytes.
 //!

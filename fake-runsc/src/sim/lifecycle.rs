@@ -1,5 +1,5 @@
 //! The subcommands, with runsc 20221219's checks, messages and exit codes
-//! (recorded in `testdata/real/cases/`).
+//! (recorded in `scenarios/real-runsc/cases/`).
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Records the real runsc cases the simulator needs beyond testdata/real/capture.sh:
+# Records the real runsc cases the simulator needs beyond scenarios/real-runsc/capture.sh:
 # wrong transitions on created containers, calls on missing ids, bundles without
 # config.json, and `events --interval` when the container stops mid-stream.
 #
 # Usage (as root): fake-runsc/tests/sim_data/capture-extra.sh
-# Reuses the recorder and helpers of testdata/real/capture.sh, writes into a
-# scratch directory and then copies the cases into testdata/real/cases/sim-*.
+# Reuses the recorder and helpers of scenarios/real-runsc/capture.sh, writes into a
+# scratch directory and then copies the cases into scenarios/real-runsc/cases/sim-*.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../../.." && pwd)
-DEST=$TOP/testdata/real/cases
+DEST=$TOP/scenarios/real-runsc/cases
 OUT=$(mktemp -d /tmp/sim-capture-out.XXXXXX)
 export OUT
 # The shared capture script's preamble defines rec/rr/q/qdel/scen/mkbundle/mkproc
 # and installs the cleanup trap; the recorded sections that follow it are skipped.
-eval "$(sed -n '1,/^echo "runsc:/p' "$TOP/testdata/real/capture.sh" | sed 's/^HERE=.*$/HERE=$TOP\/testdata\/real/')"
+eval "$(sed -n '1,/^echo "runsc:/p' "$TOP/scenarios/real-runsc/capture.sh" | sed 's/^HERE=.*$/HERE=$TOP\/scenarios\/real-runsc/')"
 
 scen sim-created
 mkbundle "$B" sleep 1000

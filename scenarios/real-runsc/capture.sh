@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Re-record real runsc behaviour into testdata/real/cases/.
+# Re-record real runsc behaviour into scenarios/real-runsc/cases/.
 #
-# Usage (as root):  testdata/real/capture.sh
+# Usage (as root):  scenarios/real-runsc/capture.sh
 #   RUNSC=/path/to/runsc   runsc binary (default /usr/bin/runsc)
 #   OUT=/some/dir          output dir (default: <dir of this script>/cases)
 #
