@@ -423,6 +423,20 @@ impl Runsc {
         })
     }
 
+    /// The outcome of `run` or `restore`: with `--detach` runsc exits 0 once
+    /// the container runs, otherwise with the container's status.
+    fn foreground_exit(&self, finished: Finished, detach: bool) -> Result<ProcessExit, Error> {
+        if !detach {
+            return self.process_exit(finished);
+        }
+        let finished = finished.success()?;
+        Ok(ProcessExit {
+            code: 0,
+            stdout: finished.stdout,
+            stderr: finished.stderr,
+        })
+    }
+
     /// `list --format=json`: every container under the root.
     pub async fn list(&self) -> Result<Vec<Container>, Error> {
         let finished = self
@@ -507,15 +521,7 @@ impl Runsc {
             detach: opts.detach,
         });
         let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
-        if opts.detach {
-            let finished = finished.success()?;
-            return Ok(ProcessExit {
-                code: 0,
-                stdout: finished.stdout,
-                stderr: finished.stderr,
-            });
-        }
-        self.process_exit(finished)
+        self.foreground_exit(finished, opts.detach)
     }
 
     /// `exec --process=F`: runs `process` in the container.
@@ -731,15 +737,7 @@ impl Runsc {
             detach: opts.detach,
         });
         let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
-        if opts.detach {
-            let finished = finished.success()?;
-            return Ok(ProcessExit {
-                code: 0,
-                stdout: finished.stdout,
-                stderr: finished.stderr,
-            });
-        }
-        self.process_exit(finished)
+        self.foreground_exit(finished, opts.detach)
     }
 }
 
