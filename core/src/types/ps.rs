@@ -47,9 +47,16 @@ pub struct TopResults {
 /// ```
 pub fn parse_ps_output(output: &[u8]) -> Result<TopResults, Error> {
     let mut lines = output.split(|&b| b == b'\n');
-    let headers: Vec<String> = lines.next().map(fields).unwrap_or_default();
+    let headers: Vec<String> = lines
+        .next()
+        .map(|line| fields(line).map(lossy).collect())
+        .unwrap_or_default();
     let pid_index = headers.iter().rposition(|h| h == "PID");
+    let last = headers.len().saturating_sub(1);
     let mut processes = Vec::new();
+    // Cells of the last column, reused from line to line: only their joined
+    // text is kept, so they need not be owned.
+    let mut tail: Vec<&[u8]> = Vec::new();
     for (n, line) in lines.enumerate() {
         if line.is_empty() {
             continue;
@@ -61,34 +68,44 @@ pub fn parse_ps_output(output: &[u8]) -> Result<TopResults, Error> {
                 output,
             ));
         };
-        let cells = fields(line);
-        let Some(pid) = cells.get(pid_index) else {
+        let mut row = Vec::with_capacity(headers.len());
+        tail.clear();
+        for cell in fields(line) {
+            if row.len() < last {
+                row.push(lossy(cell));
+            } else {
+                tail.push(cell);
+            }
+        }
+        let count = row.len() + tail.len();
+        let pid = match row.get(pid_index) {
+            Some(cell) => Some(cell.as_bytes()),
+            None => pid_index
+                .checked_sub(last)
+                .and_then(|i| tail.get(i).copied()),
+        };
+        let Some(pid) = pid else {
             return Err(ps_error(
                 format!(
-                    "line {line_no} has {} fields, too few to reach the PID column (field {})",
-                    cells.len(),
+                    "line {line_no} has {count} fields, too few to reach the PID column (field {})",
                     pid_index + 1
                 ),
                 output,
             ));
         };
-        if pid == "-" {
+        if pid == b"-" {
             continue;
         }
-        let last = headers.len() - 1;
-        if cells.len() < last {
+        if count < last {
             return Err(ps_error(
                 format!(
-                    "line {line_no} has {} fields, the header has {} columns",
-                    cells.len(),
+                    "line {line_no} has {count} fields, the header has {} columns",
                     headers.len()
                 ),
                 output,
             ));
         }
-        let mut row = cells;
-        let command = row.split_off(last).join(" ");
-        row.push(command);
+        row.push(lossy(&tail.join(&b' ')));
         processes.push(row);
     }
     Ok(TopResults { processes, headers })
@@ -96,11 +113,13 @@ pub fn parse_ps_output(output: &[u8]) -> Result<TopResults, Error> {
 
 /// Splits on ASCII whitespace: `u8::is_ascii_whitespace` is exactly the set
 /// of go-runc's `fieldsASCII` (space, `\t`, `\n`, `\f`, `\r`; not `\v`).
-fn fields(line: &[u8]) -> Vec<String> {
+fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
     line.split(u8::is_ascii_whitespace)
         .filter(|cell| !cell.is_empty())
-        .map(|cell| String::from_utf8_lossy(cell).into_owned())
-        .collect()
+}
+
+fn lossy(cell: &[u8]) -> String {
+    String::from_utf8_lossy(cell).into_owned()
 }
 
 fn ps_error(reason: String, output: &[u8]) -> Error {
