@@ -82,6 +82,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod client;
 mod error;

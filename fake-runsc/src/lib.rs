@@ -16,6 +16,8 @@
 //! failures; `exec`/`run` forward the container's status, which a scenario
 //! chooses): [`EXIT_UNMATCHED`], [`EXIT_CONFIG`], [`argv::EXIT_UNSUPPORTED`].
 
+#![warn(missing_docs)]
+
 use std::ffi::OsString;
 use std::io::Write;
 
