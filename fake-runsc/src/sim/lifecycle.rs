@@ -16,8 +16,24 @@ use super::process::{self, is_fatal, SIGKILL};
 use super::program::{forked_children, Program};
 use super::store::{Entry, HostProcess, Locked, Process, Resolved, Status, Store, StoreError};
 
-/// How often a blocked `wait`, `run` or `exec` looks at the state.
+/// How often a blocked `wait`, `run` or `exec` looks at the state, at most.
 const POLL: Duration = Duration::from_millis(10);
+
+/// Polling that answers quickly when the awaited change comes soon (most
+/// simulated processes end within a millisecond or two) and costs little when
+/// it does not: 1 ms, doubling up to [`POLL`].
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Self {
+        Self(Duration::from_millis(1))
+    }
+
+    fn sleep(&mut self) {
+        std::thread::sleep(self.0);
+        self.0 = (self.0 * 2).min(POLL);
+    }
+}
 /// How long `kill` waits for a fatally signalled container to stop.
 const KILL_SETTLE: Duration = Duration::from_secs(2);
 
@@ -519,6 +535,7 @@ impl Sim {
         let Some(handlers) = handlers else {
             return Ok(0);
         };
+        let mut backoff = Backoff::new();
         loop {
             if let Some(sig) = handlers.received() {
                 // runsc forwards the signal to the container, which stops;
@@ -534,7 +551,7 @@ impl Sim {
                     locked.remove(id)?;
                     return Ok(status);
                 }
-                Some(_) => std::thread::sleep(POLL),
+                Some(_) => backoff.sleep(),
             }
         }
     }
@@ -554,9 +571,10 @@ impl Sim {
     /// Waits (briefly) until the container is stopped or gone.
     fn settle(&self, id: &str) {
         let deadline = Instant::now() + KILL_SETTLE;
+        let mut backoff = Backoff::new();
         while Instant::now() < deadline {
             match self.store.read(id) {
-                Ok(Some(e)) if effective_status(&e) != Status::Stopped => std::thread::sleep(POLL),
+                Ok(Some(e)) if effective_status(&e) != Status::Stopped => backoff.sleep(),
                 _ => return,
             }
         }
@@ -706,8 +724,9 @@ impl Sim {
         if effective_status(&entry) == Status::Stopped {
             return Err(unavailable());
         }
+        let mut backoff = Backoff::new();
         loop {
-            std::thread::sleep(POLL);
+            backoff.sleep();
             match self.read_settled(id)? {
                 None => return Err(unavailable()),
                 Some((e, Status::Stopped)) => {
@@ -742,6 +761,7 @@ impl Sim {
                 "{prefix}: waiting on PID {pid} in sandbox \"{id}\": waiting for PID {pid}: no such process"
             ))
         };
+        let mut backoff = Backoff::new();
         loop {
             let locked = self.store.lock()?;
             let Some(mut entry) = locked.read(id)? else {
@@ -758,7 +778,7 @@ impl Sim {
                 return Ok(0);
             }
             drop(locked);
-            std::thread::sleep(POLL);
+            backoff.sleep();
         }
     }
 
@@ -932,6 +952,7 @@ impl Sim {
             return Ok(0);
         }
         let handlers = ForwardSignals::install();
+        let mut backoff = Backoff::new();
         let status = loop {
             if let Some(sig) = handlers.received() {
                 self.signal_and_settle(id, pid, sig);
@@ -939,7 +960,7 @@ impl Sim {
             }
             match child.try_wait() {
                 Ok(Some(status)) => break wait_status(status),
-                Ok(None) => std::thread::sleep(POLL),
+                Ok(None) => backoff.sleep(),
                 Err(_) => break 128 + SIGKILL,
             }
         };

@@ -266,7 +266,8 @@ pub fn helper_main(args: &[OsString]) -> i32 {
         pid,
         me,
     };
-    // The creator registers this process right after spawning it.
+    // The creator registers this process right after spawning it, so the
+    // wait is short: poll often.
     let deadline = Instant::now() + REGISTER_TIMEOUT;
     let program = loop {
         if let Ok(Some(entry)) = helper.store.read(&helper.id) {
@@ -285,7 +286,7 @@ pub fn helper_main(args: &[OsString]) -> i32 {
         if Instant::now() > deadline {
             return 125;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(1));
     };
     if pid == 1 {
         loop {
