@@ -667,13 +667,22 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
         Call::Ps { id: name } => result(runsc.ps(id(name)?).await, scrub),
         Call::Top { id: name } => {
             let top = runsc.top(id(name)?).await;
-            static CLOCK: OnceLock<Regex> = OnceLock::new();
-            let clock = re(&CLOCK, r"^\d{2}:\d{2}$");
             match top {
                 Ok(mut top) => {
+                    // Start time and cpu figures (STIME, C, TIME) depend on
+                    // the clock and the machine's load, not on behaviour.
+                    let volatile: Vec<usize> = top
+                        .headers
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, h)| matches!(h.as_str(), "STIME" | "C" | "TIME"))
+                        .map(|(i, _)| i)
+                        .collect();
                     for row in &mut top.processes {
-                        for cell in row.iter_mut().filter(|c| clock.is_match(c)) {
-                            *cell = "{clock}".to_owned();
+                        for &i in &volatile {
+                            if let Some(cell) = row.get_mut(i) {
+                                *cell = format!("{{{}}}", top.headers[i].to_ascii_lowercase());
+                            }
                         }
                     }
                     ok(&top, scrub)
