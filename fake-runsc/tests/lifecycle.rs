@@ -447,19 +447,7 @@ async fn wait_after_the_container_exited_is_unavailable() {
     let r = &case.runsc;
     let id = case.id("id");
     let bundle = case.bundle("exit7", &["sh", "-c", "exit 7"]);
-    call!(
-        case,
-        "run --detach",
-        r.run(
-            &id,
-            &bundle,
-            &RunOpts {
-                detach: true,
-                ..Default::default()
-            }
-        )
-    )
-    .unwrap();
+    case.run_detached(&id, &bundle).await;
     assert!(stopped_soon(r, &id).await, "the container stops by itself");
     case.note("state: stopped");
     let wait = call!(case, "wait (after exit)", r.wait(&id, &WaitOpts::default()));
@@ -553,19 +541,7 @@ async fn exec_runs_processes_with_pid_files_and_wait_pid() {
     let r = &case.runsc;
     let id = case.id("id");
     let bundle = case.bundle("sleep", &["sleep", "1000"]);
-    call!(
-        case,
-        "run --detach",
-        r.run(
-            &id,
-            &bundle,
-            &RunOpts {
-                detach: true,
-                ..Default::default()
-            }
-        )
-    )
-    .unwrap();
+    case.run_detached(&id, &bundle).await;
 
     let echo = call!(
         case,
@@ -763,19 +739,7 @@ async fn kill_by_number_or_name(#[case] signal: &str, #[case] known: bool) {
     let r = &case.runsc;
     let id = case.id("id");
     let bundle = case.bundle("sleep", &["sleep", "1000"]);
-    call!(
-        case,
-        "run --detach",
-        r.run(
-            &id,
-            &bundle,
-            &RunOpts {
-                detach: true,
-                ..Default::default()
-            }
-        )
-    )
-    .unwrap();
+    case.run_detached(&id, &bundle).await;
     let kill = call!(
         case,
         "kill",
@@ -804,19 +768,7 @@ async fn kill_all_stops_the_container() {
     let r = &case.runsc;
     let id = case.id("id");
     let bundle = case.bundle("sleep", &["sleep", "1000"]);
-    call!(
-        case,
-        "run --detach",
-        r.run(
-            &id,
-            &bundle,
-            &RunOpts {
-                detach: true,
-                ..Default::default()
-            }
-        )
-    )
-    .unwrap();
+    case.run_detached(&id, &bundle).await;
     call!(
         case,
         "kill --all 9",
@@ -840,19 +792,7 @@ async fn wait_blocked_while_running_gets_128_plus_signal() {
     let r = &case.runsc;
     let id = case.id("id");
     let bundle = case.bundle("sleep", &["sleep", "1000"]);
-    call!(
-        case,
-        "run --detach",
-        r.run(
-            &id,
-            &bundle,
-            &RunOpts {
-                detach: true,
-                ..Default::default()
-            }
-        )
-    )
-    .unwrap();
+    case.run_detached(&id, &bundle).await;
     let waiter = {
         let (r, id) = (r.clone(), id.clone());
         tokio::spawn(async move { r.wait(&id, &WaitOpts::default()).await })
@@ -884,19 +824,7 @@ async fn events_stream_until_the_container_stops_and_then_go_silent() {
     let r = &case.runsc;
     let id = case.id("id");
     let bundle = case.bundle("sleep", &["sleep", "1000"]);
-    call!(
-        case,
-        "run --detach",
-        r.run(
-            &id,
-            &bundle,
-            &RunOpts {
-                detach: true,
-                ..Default::default()
-            }
-        )
-    )
-    .unwrap();
+    case.run_detached(&id, &bundle).await;
     let mut stream = r
         .events(&id, Duration::from_secs(1))
         .await
@@ -1074,19 +1002,7 @@ async fn checkpoint_stops_the_container_and_restore_starts_a_new_one() {
     let r = &case.runsc;
     let id = case.id("id");
     let bundle = case.bundle("sleep", &["sleep", "1000"]);
-    call!(
-        case,
-        "run --detach",
-        r.run(
-            &id,
-            &bundle,
-            &RunOpts {
-                detach: true,
-                ..Default::default()
-            }
-        )
-    )
-    .unwrap();
+    case.run_detached(&id, &bundle).await;
     let no_path = call!(
         case,
         "checkpoint (no image path)",
@@ -1227,19 +1143,7 @@ async fn a_wait_begun_while_paused_panics_when_the_container_exits() {
     let id = case.id("id");
     let script = format!("sleep {}; exit 3", case.sleep_secs(2));
     let bundle = case.bundle("exit3", &["sh", "-c", &script]);
-    call!(
-        case,
-        "run --detach",
-        r.run(
-            &id,
-            &bundle,
-            &RunOpts {
-                detach: true,
-                ..Default::default()
-            }
-        )
-    )
-    .unwrap();
+    case.run_detached(&id, &bundle).await;
     call!(case, "pause", r.pause(&id)).unwrap();
     let waiter = {
         let (r, id) = (r.clone(), id.clone());

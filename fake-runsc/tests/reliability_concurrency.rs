@@ -10,7 +10,6 @@ use std::time::Duration;
 use fake_runsc::scenario::{Scenario, Step, Times};
 use runsc::cli::ContainerId;
 use runsc::{CreateOpts, DeleteOpts, Runsc};
-use serde_json::json;
 use tokio::task::JoinSet;
 
 use reliability_support::{calls, client, start, state_json};
@@ -130,14 +129,7 @@ async fn lifecycle(runsc: Runsc, bundle: std::path::PathBuf, i: usize) -> Result
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_lifecycles_at_once_leave_one_root_consistent() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let bundle = dir.path().join("bundle");
-    std::fs::create_dir(&bundle).expect("bundle");
-    std::fs::write(
-        bundle.join("config.json"),
-        json!({"process": {"args": ["sleep", "1000"], "terminal": false}, "root": {"path": "/", "readonly": true}})
-            .to_string(),
-    )
-    .expect("config.json");
+    let bundle = reliability_support::sleep_bundle(dir.path());
     let root = dir.path().join("root");
     let runsc = Runsc::builder()
         .command(reliability_support::fake_binary())

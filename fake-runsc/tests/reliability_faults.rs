@@ -17,7 +17,6 @@ use fake_runsc::scenario::{Fault, Scenario, SignalSpec, Step};
 use futures_core::Stream;
 use runsc::cli::ContainerId;
 use runsc::{Error, EventStream, WaitOpts};
-use serde_json::json;
 
 use reliability_support::{client, start, state_json};
 
@@ -266,14 +265,7 @@ async fn nth_call_fails_only_on_that_call() {
 #[tokio::test]
 async fn a_daemonising_child_that_keeps_stdout_open_does_not_hold_the_call() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let bundle = dir.path().join("bundle");
-    std::fs::create_dir(&bundle).expect("bundle dir");
-    std::fs::write(
-        bundle.join("config.json"),
-        json!({"process": {"args": ["sleep", "1000"], "terminal": false}, "root": {"path": "/", "readonly": true}})
-            .to_string(),
-    )
-    .expect("config.json");
+    let bundle = reliability_support::sleep_bundle(dir.path());
     let root = dir.path().join("root");
     let runsc = runsc::Runsc::builder()
         .command(reliability_support::fake_binary())

@@ -334,14 +334,7 @@ fn scenario_strings_never_become_paths_the_fake_touches() {
 fn the_simulator_stays_inside_its_root() {
     let top = tempfile::tempdir().expect("temp dir");
     let (root, other) = (top.path().join("root"), top.path().join("other"));
-    let bundle = top.path().join("bundle");
-    std::fs::create_dir_all(&bundle).expect("bundle");
-    std::fs::write(
-        bundle.join("config.json"),
-        json!({"process": {"args": ["sleep", "1000"]}, "root": {"path": "/", "readonly": true}})
-            .to_string(),
-    )
-    .expect("config.json");
+    let bundle = reliability_support::sleep_bundle(top.path());
     let sim = |root: &Path, args: &[&str]| {
         Command::new(fake_binary())
             .arg(format!("--root={}", root.display()))

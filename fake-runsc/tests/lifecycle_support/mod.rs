@@ -180,6 +180,17 @@ impl Case {
         id
     }
 
+    /// `run --detach`, recorded as such; the container must start.
+    pub async fn run_detached(&self, id: &runsc::cli::ContainerId, bundle: &std::path::Path) {
+        let opts = runsc::RunOpts {
+            detach: true,
+            ..Default::default()
+        };
+        let result = self.runsc.run(id, bundle, &opts).await;
+        self.record("run --detach", &result);
+        result.expect("run --detach");
+    }
+
     /// Writes a bundle running `args` (root `/` read-only, no terminal),
     /// with optional annotations; appears as `{bundle-LABEL}` in the transcript.
     pub fn bundle(&self, label: &str, args: &[&str]) -> PathBuf {

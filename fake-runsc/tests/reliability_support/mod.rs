@@ -12,6 +12,20 @@ use runsc::Runsc;
 use serde_json::Value;
 
 /// The fake binary cargo built for these tests.
+/// Writes `DIR/bundle/config.json` for a container running `sleep 1000`
+/// (root `/` read-only, no terminal) and returns the bundle directory.
+pub fn sleep_bundle(dir: &std::path::Path) -> PathBuf {
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle).expect("bundle dir");
+    std::fs::write(
+        bundle.join("config.json"),
+        serde_json::json!({"process": {"args": ["sleep", "1000"], "terminal": false}, "root": {"path": "/", "readonly": true}})
+            .to_string(),
+    )
+    .expect("config.json");
+    bundle
+}
+
 pub fn fake_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_fake-runsc"))
 }
