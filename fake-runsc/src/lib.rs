@@ -26,11 +26,13 @@ pub mod check;
 pub mod config;
 pub mod matching;
 pub mod record;
+mod replace;
 pub mod replay;
 mod reply;
 pub mod scenario;
 pub mod session;
 pub mod sim;
+mod stdout;
 pub mod testing;
 
 pub use reply::CONSOLE_PAYLOAD;
@@ -60,7 +62,7 @@ pub fn entry(args: Vec<OsString>) -> i32 {
             {
                 replay::journal_refusal(&session, &args, &refusal);
             }
-            let _ = std::io::stdout().write_all(refusal.stdout.as_bytes());
+            let _ = stdout::write(refusal.stdout.as_bytes());
             let _ = std::io::stderr().write_all(refusal.stderr.as_bytes());
             return refusal.exit_code;
         }

@@ -161,8 +161,7 @@ fn cut_stream(mut stdout: Vec<(u64, Vec<u8>)>, plan: &Plan<'_>) -> Vec<(u64, Vec
 
 fn write_stream(fd: i32, data: &[u8]) {
     let result = if fd == 1 {
-        let mut out = std::io::stdout().lock();
-        out.write_all(data).and_then(|()| out.flush())
+        crate::stdout::write(data)
     } else {
         std::io::stderr().lock().write_all(data)
     };
@@ -214,7 +213,6 @@ fn hang() -> ! {
 }
 
 fn die_by(spec: &SignalSpec, before_exit: &dyn Fn(i32)) -> i32 {
-    let _ = std::io::stdout().flush();
     let Some(number) = spec.number() else {
         write_stream(
             2,

@@ -3,7 +3,7 @@
 //!
 //! Many fake processes may answer calls at once, so every read-modify-write
 //! of the state happens under an exclusive `flock` on `state.lock`, and the
-//! new state replaces the old by an atomic rename.
+//! new state replaces the old atomically ([`crate::replace`]).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -175,12 +175,8 @@ impl Locked<'_> {
             .dir
             .join(format!("{STATE}.{}.tmp", std::process::id()));
         let bytes = serde_json::to_vec(state).map_err(|e| e.to_string())?;
-        let write = || -> std::io::Result<()> {
-            let mut file = File::create(&tmp)?;
-            file.write_all(&bytes)?;
-            fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| format!("cannot write the replay state {}: {e}", path.display()))
+        crate::replace::replace(&path, &tmp, &bytes)
+            .map_err(|e| format!("cannot write the replay state {}: {e}", path.display()))
     }
 }
 

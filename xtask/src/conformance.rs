@@ -26,7 +26,7 @@ use fake_runsc::record::driver::{self, Driver, Entry, Target, Transcript};
 use fake_runsc::scenario::Scenario;
 use serde::Deserialize;
 
-use crate::cargo::{build_fake_runsc, cargo, workspace_root};
+use crate::cargo::{build_fake_runsc, cargo, workspace_root, FakeBuild};
 use crate::record::{block_on, cannot_run_real, drivers, real_runsc, record_one, CORPUS};
 
 /// The allow-list of known simulator differences.
@@ -401,7 +401,7 @@ fn worker(names: &[String]) -> Result<(), String> {
     let real = real_runsc();
     let allowlist = load_allowlist()?;
     let drivers = drivers(names)?;
-    let fake = build_fake_runsc(false)?;
+    let fake = build_fake_runsc(FakeBuild::Debug)?;
     for a in &allowlist {
         // Lifecycle-suite entries are checked against its transcripts only.
         let of_a_driver = !a.case.starts_with("lifecycle/");

@@ -8,11 +8,11 @@ use std::path::Path;
 use runsc::cli::{self, ContainerId, Signal, Subcommand};
 use runsc::{CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, KillOpts, Runsc, WaitOpts};
 
-use crate::cargo::build_fake_runsc;
+use crate::cargo::{build_fake_runsc, FakeBuild};
 
 /// Builds the fake, writes a bundle into a temp dir and drives the lifecycle.
 pub fn run() -> Result<(), String> {
-    let fake = build_fake_runsc(false)?;
+    let fake = build_fake_runsc(FakeBuild::Debug)?;
     let dir = tempfile::Builder::new()
         .prefix("xtask-demo-")
         .tempdir()

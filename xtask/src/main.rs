@@ -20,6 +20,9 @@ tasks:
                  With CI set, the tests that need real runsc must run instead of skipping.
   demo           build fake-runsc and drive a whole container lifecycle through the
                  runsc client, printing each call's argv and result
+  fake [--dynamic]
+                 build the optimised fake-runsc and print its path: statically linked
+                 for the fastest start, or as `cargo build --release` links it
   bench [--smoke] [--out FILE]
                  performance figures of issue 6 as a markdown table
                  (default output target/bench/report.md; --smoke: tiny sizes)
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         "test" => no_options("test", rest).and_then(|()| test::run()),
         "demo" => no_options("demo", rest).and_then(|()| demo::run()),
         "bench" => cargo::bench(rest),
+        "fake" => cargo::fake(rest),
         "record" => record::run(rest),
         "conformance" => conformance::run(rest),
         "fuzz" => fuzz::run(rest),

@@ -10,7 +10,7 @@ use fake_runsc::record::driver::{self, Driver, Target, Transcript};
 use fake_runsc::record::{sidecar_path, Sidecar};
 use fake_runsc::scenario::Scenario;
 
-use crate::cargo::{build_fake_runsc, workspace_root};
+use crate::cargo::{build_fake_runsc, workspace_root, FakeBuild};
 
 /// Where the corpus lives, relative to the workspace.
 pub const CORPUS: &str = "scenarios/recorded";
@@ -196,7 +196,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     let drivers = drivers(&names)?;
-    let fake = build_fake_runsc(false)?;
+    let fake = build_fake_runsc(FakeBuild::Debug)?;
     let corpus = workspace_root().join(CORPUS);
     let mut changed = 0;
     for (name, driver) in &drivers {

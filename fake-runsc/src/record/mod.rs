@@ -398,8 +398,7 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
+    crate::replace::replace(path, &tmp, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

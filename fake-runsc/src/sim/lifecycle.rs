@@ -2,7 +2,6 @@
 //! (recorded in `scenarios/real-runsc/cases/`).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
@@ -71,9 +70,7 @@ pub struct Sim {
 }
 
 fn out(text: &str) {
-    let mut stdout = std::io::stdout();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    let _ = crate::stdout::write(text.as_bytes());
 }
 
 /// The status a reader should see: a container whose sandbox process died
@@ -358,8 +355,14 @@ fn ambiguous(prefix: &str, given: &str, ids: &[String]) -> Failure {
 impl Sim {
     /// The full id that `given` names (runsc accepts unique prefixes).
     fn resolve(&self, given: &str, load: Load) -> Result<String, Failure> {
+        self.find(given, load).map(|entry| entry.id)
+    }
+
+    /// The entry `given` names, as read while resolving it: for commands that
+    /// only look, so the entry is read once.
+    fn find(&self, given: &str, load: Load) -> Result<Entry, Failure> {
         match self.store.resolve(given)? {
-            Resolved::Found(id) => Ok(id),
+            Resolved::Found(entry) => Ok(*entry),
             Resolved::Missing => Err(fatal(format!("{}file does not exist", load.prefix()))),
             Resolved::Ambiguous(ids) => Err(ambiguous(load.prefix(), given, &ids)),
         }
@@ -381,8 +384,7 @@ impl Sim {
 
     /// `state ID`.
     pub fn state(&self, given: &str) -> CmdResult {
-        let id = self.resolve(given, Load::Container)?;
-        let entry = self.store.read(&id)?.ok_or_else(missing_container)?;
+        let entry = self.find(given, Load::Container)?;
         out(&output::state_json(&entry, effective_status(&entry)));
         Ok(0)
     }
@@ -702,8 +704,8 @@ impl Sim {
 
     /// `wait ID`, `wait --pid`, `wait --rootpid`.
     pub fn wait(&self, opts: &cli::Wait) -> CmdResult {
-        let id = &self.resolve(opts.id.as_str(), Load::Container)?;
-        let entry = self.store.read(id)?.ok_or_else(missing_container)?;
+        let entry = self.find(opts.id.as_str(), Load::Container)?;
+        let id = &entry.id;
         if let Some(pid) = opts.pid.or(opts.rootpid) {
             let prefix = if opts.pid.is_some() {
                 format!("waiting on PID {pid} in container \"{id}\"")
@@ -807,8 +809,8 @@ impl Sim {
 
     /// `ps ID`.
     pub fn ps(&self, opts: &cli::Ps) -> CmdResult {
-        let id = &self.resolve(opts.id.as_str(), Load::Sandbox)?;
-        let entry = self.store.read(id)?.ok_or_else(missing_sandbox)?;
+        let entry = self.find(opts.id.as_str(), Load::Sandbox)?;
+        let id = &entry.id;
         let status = effective_status(&entry);
         if matches!(status, Status::Created | Status::Stopped) {
             return Err(fatal(format!(
@@ -831,8 +833,8 @@ impl Sim {
     /// interval for as long as the container runs, and then, as runsc does,
     /// nothing more until the caller kills it.
     pub fn events(&self, opts: &cli::Events) -> CmdResult {
-        let id = &self.resolve(opts.id.as_str(), Load::Sandbox)?;
-        let entry = self.store.read(id)?.ok_or_else(missing_sandbox)?;
+        let entry = self.find(opts.id.as_str(), Load::Sandbox)?;
+        let id = &entry.id.clone();
         let interval = self.scale.to_real(Duration::from_secs(
             u64::try_from(opts.interval.unwrap_or(5)).unwrap_or(0),
         ));
@@ -977,8 +979,8 @@ impl Sim {
     /// `checkpoint ID`: the container stops (unless `--leave-running`) and
     /// the image directory records what it ran.
     pub fn checkpoint(&self, opts: &cli::Checkpoint) -> CmdResult {
-        let id = &self.resolve(opts.id.as_str(), Load::Container)?;
-        let entry = self.store.read(id)?.ok_or_else(missing_container)?;
+        let entry = self.find(opts.id.as_str(), Load::Container)?;
+        let id = &entry.id;
         if effective_status(&entry) != Status::Running {
             return Err(fatal(format!(
                 "checkpoint failed: cannot checkpoint container \"{id}\" in state {}",

@@ -200,7 +200,7 @@ impl Helper {
             let result = match step {
                 Step::Write(stream, bytes) => self.pass(Some(Duration::ZERO)).map(|()| {
                     let _ = match stream {
-                        Stream::Stdout => std::io::stdout().write_all(bytes),
+                        Stream::Stdout => crate::stdout::write(bytes),
                         Stream::Stderr => std::io::stderr().write_all(bytes),
                     };
                 }),
@@ -298,8 +298,6 @@ pub fn helper_main(args: &[OsString]) -> i32 {
         }
     }
     let outcome = helper.run(&program, scale);
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
     if outcome != Outcome::Gone {
         record(&helper, outcome);
     }

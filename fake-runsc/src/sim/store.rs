@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -55,12 +55,15 @@ pub struct HostProcess {
 impl HostProcess {
     /// Identifies a live process.
     pub fn of(pid: i32) -> Option<Self> {
-        proc_start_time(pid).map(|start_time| Self { pid, start_time })
+        proc_stat(pid).map(|s| Self {
+            pid,
+            start_time: s.start_time,
+        })
     }
 
     /// Whether this very process is still alive (and not a zombie).
     pub fn is_alive(&self) -> bool {
-        proc_start_time(self.pid) == Some(self.start_time) && !is_zombie(self.pid)
+        proc_stat(self.pid).is_some_and(|s| s.start_time == self.start_time && !s.dead)
     }
 }
 
@@ -180,19 +183,18 @@ impl Store {
     /// Finds the container `given` names: the id itself, else the one id it
     /// is a prefix of (runsc accepts unique prefixes, even the empty one).
     pub fn resolve(&self, given: &str) -> Result<Resolved, StoreError> {
-        if is_plain_name(given) && self.read(given)?.is_some() {
-            return Ok(Resolved::Found(given.to_owned()));
+        if let Some(entry) = self.read(given)? {
+            return Ok(Resolved::Found(Box::new(entry)));
         }
-        let mut matches: Vec<String> = self
+        let mut matches: Vec<Entry> = self
             .list()?
             .into_iter()
-            .map(|e| e.id)
-            .filter(|id| id.starts_with(given))
+            .filter(|e| e.id.starts_with(given))
             .collect();
         Ok(match matches.len() {
             0 => Resolved::Missing,
-            1 => Resolved::Found(matches.remove(0)),
-            _ => Resolved::Ambiguous(matches),
+            1 => Resolved::Found(Box::new(matches.remove(0))),
+            _ => Resolved::Ambiguous(matches.into_iter().map(|e| e.id).collect()),
         })
     }
 
@@ -296,10 +298,7 @@ impl Locked<'_> {
         };
         let bytes = serde_json::to_vec(entry)
             .map_err(|e| err(io::Error::new(io::ErrorKind::InvalidData, e)))?;
-        let mut file = File::create(&tmp).map_err(err)?;
-        file.write_all(&bytes).map_err(err)?;
-        drop(file);
-        fs::rename(&tmp, &path).map_err(err)
+        crate::replace::replace(&path, &tmp, &bytes).map_err(err)
     }
 
     /// Removes one entry; a missing one is not an error.
@@ -322,8 +321,8 @@ impl Locked<'_> {
 /// What an id argument names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
-    /// Exactly one container.
-    Found(String),
+    /// Exactly one container, as read while resolving.
+    Found(Box<Entry>),
     /// None.
     Missing,
     /// Several containers whose ids begin with it.
@@ -350,25 +349,36 @@ pub fn default_root() -> PathBuf {
     }
 }
 
-fn stat_fields(pid: i32) -> Option<Vec<String>> {
+/// What the simulator needs from `/proc/PID/stat`.
+struct ProcStat {
+    /// Field 22, the start time in clock ticks since boot.
+    start_time: u64,
+    /// State `Z` (zombie) or `X` (dead).
+    dead: bool,
+}
+
+/// Reads `/proc/PID/stat` once; `None` when there is no such process.
+fn proc_stat(pid: i32) -> Option<ProcStat> {
     if pid <= 0 {
         return None;
     }
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // One read is enough: the file is well under 1 KiB, and procfs returns
+    // it whole to a large enough buffer.
+    let mut stat = Vec::with_capacity(1024);
+    File::open(format!("/proc/{pid}/stat"))
+        .and_then(|mut f| f.read_to_end(&mut stat))
+        .ok()?;
     // The command name may hold spaces and parentheses; fields resume after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    Some(rest.split_whitespace().map(str::to_owned).collect())
-}
-
-/// Field 22 (start time) of `/proc/PID/stat`.
-fn proc_start_time(pid: i32) -> Option<u64> {
-    stat_fields(pid)?.get(19)?.parse().ok()
-}
-
-fn is_zombie(pid: i32) -> bool {
-    stat_fields(pid)
-        .and_then(|f| f.first().cloned())
-        .map_or(true, |state| state == "Z" || state == "X")
+    let rest = &stat[stat.iter().rposition(|b| *b == b')')? + 1..];
+    let mut fields = rest
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty());
+    let state = fields.next()?;
+    let start_time = std::str::from_utf8(fields.nth(18)?).ok()?.parse().ok()?;
+    Some(ProcStat {
+        start_time,
+        dead: state == b"Z" || state == b"X",
+    })
 }
 
 #[cfg(test)]
@@ -417,7 +427,10 @@ mod tests {
         assert_eq!(locked.read("a").unwrap(), Some(entry("a")));
         let ids: Vec<String> = store.list().unwrap().into_iter().map(|e| e.id).collect();
         assert_eq!(ids, ["a", "b"]);
-        assert_eq!(store.resolve("a").unwrap(), Resolved::Found("a".into()));
+        assert_eq!(
+            store.resolve("a").unwrap(),
+            Resolved::Found(Box::new(entry("a")))
+        );
         assert_eq!(
             store.resolve("").unwrap(),
             Resolved::Ambiguous(vec!["a".into(), "b".into()])
@@ -427,6 +440,9 @@ mod tests {
         locked.remove("a").unwrap();
         locked.remove("a").unwrap();
         assert_eq!(store.read("a").unwrap(), None);
-        assert_eq!(store.resolve("").unwrap(), Resolved::Found("b".into()));
+        assert_eq!(
+            store.resolve("").unwrap(),
+            Resolved::Found(Box::new(entry("b")))
+        );
     }
 }

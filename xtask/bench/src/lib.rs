@@ -25,8 +25,11 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 /// Sizes and repetitions of one benchmark run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The fake-runsc binary (a release build for real figures).
+    /// The fake-runsc binary (the static release build for real figures).
     pub fake: PathBuf,
+    /// The fake as `cargo build --release` links it, shown beside `fake` in
+    /// figure 1 when given.
+    pub fake_dynamic: Option<PathBuf>,
     /// Real runsc, when it can run here (root and the binary present).
     pub real_runsc: Option<PathBuf>,
     /// Unmeasured rounds before the spawn figures.
@@ -54,6 +57,7 @@ impl Config {
     pub fn full(fake: PathBuf) -> Self {
         Self {
             fake,
+            fake_dynamic: None,
             real_runsc: real_runsc(),
             spawn_warmup: 20,
             spawn_rounds: 300,
@@ -72,6 +76,7 @@ impl Config {
     pub fn smoke(fake: PathBuf) -> Self {
         Self {
             fake,
+            fake_dynamic: None,
             real_runsc: real_runsc(),
             spawn_warmup: 1,
             spawn_rounds: 3,

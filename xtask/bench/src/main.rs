@@ -41,11 +41,12 @@ fn main_inner() -> Result<ExitCode, String> {
         }
     }
     let fake = xtask_bench::setup::locate_fake()?;
-    let config = if smoke {
+    let mut config = if smoke {
         Config::smoke(fake)
     } else {
         Config::full(fake)
     };
+    config.fake_dynamic = std::env::var_os("FAKE_RUNSC_BIN_DYNAMIC").map(PathBuf::from);
     if !smoke && config.real_runsc.is_none() {
         eprintln!("bench: real runsc is not available (needs root and /usr/bin/runsc): figure 2 is measured on the fake only");
     }

@@ -11,7 +11,10 @@ use xtask_bench::{run, setup::locate_fake, Config};
 #[test]
 fn every_figure_runs_at_smoke_sizes() {
     let fake = locate_fake().unwrap_or_else(|e| panic!("{e}"));
-    let outcome = run(&Config::smoke(fake));
+    let mut config = Config::smoke(fake.clone());
+    // The same binary stands in for the dynamic build: the rows must appear.
+    config.fake_dynamic = Some(fake);
+    let outcome = run(&config);
     let markdown = outcome.report.to_markdown("smoke");
     println!("{markdown}");
     assert!(
@@ -25,6 +28,16 @@ fn every_figure_runs_at_smoke_sizes() {
             "figure {figure} has no row in:\n{markdown}"
         );
     }
+    assert_eq!(
+        outcome
+            .report
+            .rows
+            .iter()
+            .filter(|row| row.figure == 1)
+            .count(),
+        4,
+        "figure 1 needs replay and simulator rows for both builds:\n{markdown}"
+    );
     assert!(
         markdown.contains("runc crate"),
         "the peer client is missing from figure 3:\n{markdown}"
