@@ -58,7 +58,10 @@ fn main_inner() -> Result<ExitCode, String> {
     };
     let markdown = outcome.report.to_markdown(title);
     print!("{markdown}");
-    let out = out.unwrap_or_else(default_report_path);
+    let out = match out {
+        Some(out) => out,
+        None => default_report_path()?,
+    };
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -76,10 +79,15 @@ fn main_inner() -> Result<ExitCode, String> {
     }
 }
 
-/// `target/bench/report.md`, in the target dir cargo uses.
-fn default_report_path() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));
-    target.join("bench").join("report.md")
+/// `bench/report.md` in the target directory this binary was built into
+/// (`<target>/release/xtask-bench`), wherever cargo's configuration put it.
+fn default_report_path() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+    let target = exe.ancestors().nth(2).ok_or_else(|| {
+        format!(
+            "{} is not in a cargo target directory; pass --out FILE",
+            exe.display()
+        )
+    })?;
+    Ok(target.join("bench").join("report.md"))
 }
