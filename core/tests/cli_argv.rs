@@ -588,3 +588,26 @@ fn events_interval_that_the_seed_sends_is_refused_like_runsc() {
         "invalid value \"1s\" for flag -interval: parse error"
     );
 }
+
+#[test]
+fn pid_file_is_read_from_the_subcommands_that_take_one() {
+    let cases: [(&[&str], Option<&str>); 6] = [
+        (&["create", "--pid-file=/p", "--bundle=/b", "c"], Some("/p")),
+        (&["run", "-pid-file", "/p", "c"], Some("/p")),
+        (&["exec", "--pid-file", "/p", "c", "true"], Some("/p")),
+        (
+            &["restore", "--image-path=/i", "--pid-file=/p", "c"],
+            Some("/p"),
+        ),
+        (&["run", "c"], None),
+        (&["start", "c"], None),
+    ];
+    for (argv, want) in cases {
+        let inv = Invocation::parse(argv).unwrap();
+        assert_eq!(
+            inv.command.pid_file(),
+            want.map(std::path::Path::new),
+            "{argv:?}"
+        );
+    }
+}

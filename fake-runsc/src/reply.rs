@@ -234,16 +234,6 @@ fn die_by(spec: &SignalSpec, before_exit: &dyn Fn(i32)) -> i32 {
     128 + number
 }
 
-fn pid_file_of(invocation: &Invocation) -> Option<&PathBuf> {
-    match &invocation.command {
-        Subcommand::Create(o) => o.pid_file.as_ref(),
-        Subcommand::Run(o) => o.pid_file.as_ref(),
-        Subcommand::Exec(o) => o.pid_file.as_ref(),
-        Subcommand::Restore(o) => o.pid_file.as_ref(),
-        _ => None,
-    }
-}
-
 fn console_socket_of(invocation: &Invocation) -> Option<&PathBuf> {
     match &invocation.command {
         Subcommand::Create(o) => o.console_socket.as_ref(),
@@ -256,7 +246,7 @@ fn console_socket_of(invocation: &Invocation) -> Option<&PathBuf> {
 
 fn side_effects(plan: &Plan<'_>, succeeds: bool) -> Result<(), String> {
     let reply = &plan.step.reply;
-    if let Some(path) = pid_file_of(plan.invocation) {
+    if let Some(path) = plan.invocation.command.pid_file() {
         let pid = match reply.pid_file {
             PidFile::Word(PidFileWord::None) => None,
             PidFile::Word(PidFileWord::Auto) => succeeds.then(|| std::process::id() as i32),

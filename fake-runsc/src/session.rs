@@ -3,14 +3,14 @@
 //!
 //! Many fake processes may answer calls at once, so every read-modify-write
 //! of the state happens under an exclusive `flock` on `state.lock`, and the
-//! new state replaces the old atomically ([`crate::replace`]).
+//! new state replaces the old atomically ([`crate::shared_file`]).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -103,14 +103,8 @@ impl Session {
     /// Takes the session's exclusive lock, waiting for other fake processes.
     pub fn lock(&self) -> Result<Locked<'_>, String> {
         let path = self.dir.join(LOCK);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| format!("cannot open the lock file {}: {e}", path.display()))?;
-        let lock = Flock::lock(file, FlockArg::LockExclusive)
-            .map_err(|(_, e)| format!("cannot lock {}: {e}", path.display()))?;
+        let lock = crate::shared_file::lock(&path)
+            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
         Ok(Locked {
             session: self,
             _lock: lock,
@@ -175,7 +169,7 @@ impl Locked<'_> {
             .dir
             .join(format!("{STATE}.{}.tmp", std::process::id()));
         let bytes = serde_json::to_vec(state).map_err(|e| e.to_string())?;
-        crate::replace::replace(&path, &tmp, &bytes)
+        crate::shared_file::replace(&path, &tmp, &bytes)
             .map_err(|e| format!("cannot write the replay state {}: {e}", path.display()))
     }
 }

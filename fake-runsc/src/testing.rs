@@ -269,3 +269,35 @@ impl Drop for FakeRuntime {
         }
     }
 }
+
+/// The OCI `config.json` of a bundle that runs `args` with the host `/` as
+/// a read-only root: real runsc runs it as root with no image to unpack
+/// (pass `--network=none`), and the simulator takes `process.args` from it.
+pub fn host_bundle_config<S: AsRef<str>>(args: &[S]) -> Value {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    serde_json::json!({
+        "ociVersion": "1.0.2-dev",
+        "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": args,
+                    "env": ["PATH=/usr/bin:/bin"], "cwd": "/"},
+        "root": {"path": "/", "readonly": true},
+        "hostname": "runsc",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs"},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]}
+        ],
+        "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
+                                 {"type": "uts"}, {"type": "mount"}]}
+    })
+}
+
+/// Creates the bundle directory `dir` with [`host_bundle_config`]`(args)` as
+/// its `config.json`; the error names the path that could not be written.
+pub fn write_host_bundle<S: AsRef<str>>(dir: &Path, args: &[S]) -> Result<(), String> {
+    let path = dir.join("config.json");
+    let text = format!("{:#}\n", host_bundle_config(args));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|e| format!("cannot write the bundle {}: {e}", path.display()))
+}

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use fake_runsc::testing::write_host_bundle;
 use regex::Regex;
 
 fn cases_dir() -> PathBuf {
@@ -85,17 +86,6 @@ impl Session {
     }
 }
 
-fn write_bundle(dir: &Path, args: &[&str]) {
-    std::fs::create_dir_all(dir).unwrap();
-    let config = serde_json::json!({
-        "ociVersion": "1.0.2-dev",
-        "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": args,
-                    "env": ["PATH=/usr/bin:/bin"], "cwd": "/"},
-        "root": {"path": "/", "readonly": true}
-    });
-    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
-}
-
 /// Replaces what differs from run to run; tables are compared cell by cell.
 fn normalise(text: &str) -> String {
     let rules = [
@@ -156,8 +146,8 @@ fn the_recorded_lifecycle_replays_identically() {
     let fake = fake_runsc::testing::locate_binary().unwrap();
     let session = Session::new();
     let tmp = session.tmp();
-    write_bundle(&tmp.join("bundle"), &["sleep", "1000"]);
-    write_bundle(&tmp.join("bundle2"), &["sleep", "1000"]);
+    write_host_bundle(&tmp.join("bundle"), &["sleep", "1000"]).unwrap();
+    write_host_bundle(&tmp.join("bundle2"), &["sleep", "1000"]).unwrap();
     std::fs::create_dir_all(tmp.join("root")).unwrap();
     std::fs::write(
         tmp.join("process.json"),

@@ -18,35 +18,14 @@ pub fn run() -> Result<(), String> {
         .tempdir()
         .map_err(|e| format!("cannot create a temp dir: {e}"))?;
     let bundle = dir.path().join("bundle");
-    write_bundle(&bundle)?;
+    // Root is the host `/`, read-only: real runsc would need no image; the
+    // simulator runs `sleep 1000`.
+    fake_runsc::testing::write_host_bundle(&bundle, &["sleep", "1000"])?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
     runtime.block_on(lifecycle(&fake, &dir.path().join("root"), &bundle))
-}
-
-/// The bundle: root is the host `/`, read-only, so real runsc would need no
-/// image either; the simulator reads `process.args` and runs "sleep 1000".
-fn write_bundle(bundle: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(bundle)
-        .map_err(|e| format!("cannot create {}: {e}", bundle.display()))?;
-    let config = serde_json::json!({
-        "ociVersion": "1.0.2",
-        "process": {
-            "terminal": false,
-            "user": {"uid": 0, "gid": 0},
-            "args": ["sleep", "1000"],
-            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-            "cwd": "/"
-        },
-        "root": {"path": "/", "readonly": true},
-        "hostname": "demo",
-        "linux": {"namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]}
-    });
-    let path = bundle.join("config.json");
-    std::fs::write(&path, format!("{config:#}\n"))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Prints the argv a call runs, then its outcome. Returns whether it succeeded.
@@ -317,7 +296,8 @@ mod tests {
     fn the_demo_lifecycle_runs_against_the_simulator() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let bundle = dir.path().join("bundle");
-        write_bundle(&bundle).expect("the bundle is written");
+        fake_runsc::testing::write_host_bundle(&bundle, &["sleep", "1000"])
+            .expect("the bundle is written");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -1,7 +1,7 @@
 //! The runsc command line as data: global options plus one subcommand.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -497,6 +497,17 @@ impl Subcommand {
             Self::Update(o) => Some(&o.id),
             Self::Checkpoint(o) => Some(&o.id),
             Self::Restore(o) => Some(&o.id),
+        }
+    }
+
+    /// The `--pid-file` given, for the subcommands that take one.
+    pub fn pid_file(&self) -> Option<&Path> {
+        match self {
+            Self::Create(o) => o.pid_file.as_deref(),
+            Self::Run(o) => o.pid_file.as_deref(),
+            Self::Exec(o) => o.pid_file.as_deref(),
+            Self::Restore(o) => o.pid_file.as_deref(),
+            _ => None,
         }
     }
 }

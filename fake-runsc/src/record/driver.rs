@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::scenario::Scenario;
-use crate::testing::FakeRuntime;
+use crate::testing::{host_bundle_config, FakeRuntime};
 
 /// How long a driver waits for the next event of a stream.
 const EVENT_WAIT: Duration = Duration::from_secs(10);
@@ -330,25 +330,6 @@ fn wrapper(dir: &Path, command: &Path, env: &[(String, String)]) -> Result<PathB
     Ok(path)
 }
 
-/// The OCI config.json that runs `args` with the host `/` as a read-only root.
-pub fn bundle_config(args: &[String]) -> Value {
-    json!({
-        "ociVersion": "1.0.2-dev",
-        "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": args,
-                    "env": ["PATH=/usr/bin:/bin"], "cwd": "/"},
-        "root": {"path": "/", "readonly": true},
-        "hostname": "runsc",
-        "mounts": [
-            {"destination": "/proc", "type": "proc", "source": "proc"},
-            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs"},
-            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-             "options": ["nosuid", "noexec", "nodev", "ro"]}
-        ],
-        "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
-                                 {"type": "uts"}, {"type": "mount"}]}
-    })
-}
-
 fn process(args: &[String]) -> Result<oci_spec::runtime::Process, String> {
     serde_json::from_value(json!({
         "terminal": false, "user": {"uid": 0, "gid": 0}, "args": args,
@@ -492,7 +473,7 @@ pub fn prepare(driver: &Driver, scratch: &Path, id_suffix: &str) -> Result<Layou
         let config = match (&bundle.args, &bundle.config) {
             (_, Some(text)) => Some(text.clone()),
             (Some(args), None) => {
-                Some(serde_json::to_string_pretty(&bundle_config(args)).unwrap_or_default())
+                Some(serde_json::to_string_pretty(&host_bundle_config(args)).unwrap_or_default())
             }
             (None, None) => None,
         };

@@ -19,7 +19,7 @@ pub mod driver;
 pub mod normalise;
 
 use std::ffi::OsString;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use nix::sys::signal::{self, SigHandler, Signal};
 use runsc::cli::{Invocation, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -138,16 +138,6 @@ fn process_spec(invocation: &Invocation) -> Option<Value> {
         return None;
     };
     serde_json::from_slice(&std::fs::read(exec.process.as_ref()?).ok()?).ok()
-}
-
-fn pid_file(invocation: &Invocation) -> Option<&PathBuf> {
-    match &invocation.command {
-        Subcommand::Create(o) => o.pid_file.as_ref(),
-        Subcommand::Run(o) => o.pid_file.as_ref(),
-        Subcommand::Exec(o) => o.pid_file.as_ref(),
-        Subcommand::Restore(o) => o.pid_file.as_ref(),
-        _ => None,
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -398,19 +388,13 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    crate::replace::replace(path, &tmp, text.as_bytes())
+    crate::shared_file::replace(path, &tmp, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn lock(output: &Path) -> Result<Flock<File>, String> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(lock_path(output))
-        .map_err(|e| format!("cannot open the lock file beside {}: {e}", output.display()))?;
-    Flock::lock(file, FlockArg::LockExclusive)
-        .map_err(|(_, e)| format!("cannot lock the recording {}: {e}", output.display()))
+    crate::shared_file::lock(&lock_path(output))
+        .map_err(|e| format!("cannot lock the recording {}: {e}", output.display()))
 }
 
 /// Adds one call to the recording at `output` (under the lock).
@@ -533,7 +517,10 @@ pub fn run(args: &[OsString], invocation: Option<&Invocation>, output: &Path) ->
         invocation.map(|invocation| RawCall {
             invocation: invocation.clone(),
             process_spec: spec.clone(),
-            pid_file: pid_file(invocation).and_then(|p| std::fs::read_to_string(p).ok()),
+            pid_file: invocation
+                .command
+                .pid_file()
+                .and_then(|p| std::fs::read_to_string(p).ok()),
             stdout: stdout.to_vec(),
             stderr: stderr.to_vec(),
             ending,

@@ -476,16 +476,6 @@ fn output(
     }
 }
 
-fn pid_file_path_given(invocation: &Invocation) -> bool {
-    match &invocation.command {
-        Subcommand::Create(o) => o.pid_file.is_some(),
-        Subcommand::Run(o) => o.pid_file.is_some(),
-        Subcommand::Exec(o) => o.pid_file.is_some(),
-        Subcommand::Restore(o) => o.pid_file.is_some(),
-        _ => false,
-    }
-}
-
 /// Makes the step for one call, updating `names`.
 pub fn normalise(call: &RawCall, names: &mut Names) -> Result<Normalised, String> {
     let mut notes = Vec::new();
@@ -511,7 +501,7 @@ pub fn normalise(call: &RawCall, names: &mut Names) -> Result<Normalised, String
             forwarded: false,
         } => reply.signal = Some(SignalSpec::Number(signal)),
     }
-    if pid_file_path_given(&call.invocation) {
+    if call.invocation.command.pid_file().is_some() {
         reply.pid_file = match call.pid_file.as_deref().map(|t| t.trim().parse::<i64>()) {
             Some(Ok(raw)) => {
                 let pid = names.stand_in_pid(raw);

@@ -4,11 +4,11 @@
 //! an update or read a half-written entry.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 
 /// Suffix of a container's state file.
@@ -206,15 +206,8 @@ impl Store {
             source,
         };
         fs::create_dir_all(&self.root).map_err(|e| err("create the state directory", e))?;
-        let path = self.root.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| err("open the lock file in", e))?;
-        let lock = Flock::lock(file, FlockArg::LockExclusive)
-            .map_err(|(_, errno)| err("lock", io::Error::from(errno)))?;
+        let lock =
+            crate::shared_file::lock(&self.root.join(LOCK_FILE)).map_err(|e| err("lock", e))?;
         Ok(Locked {
             store: self,
             _lock: lock,
@@ -298,7 +291,7 @@ impl Locked<'_> {
         };
         let bytes = serde_json::to_vec(entry)
             .map_err(|e| err(io::Error::new(io::ErrorKind::InvalidData, e)))?;
-        crate::replace::replace(&path, &tmp, &bytes).map_err(err)
+        crate::shared_file::replace(&path, &tmp, &bytes).map_err(err)
     }
 
     /// Removes one entry; a missing one is not an error.

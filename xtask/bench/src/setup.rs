@@ -15,28 +15,6 @@ pub struct Fixture {
     bundle: PathBuf,
 }
 
-/// Writes an OCI bundle whose root is the host `/`, read-only, running `args`:
-/// real runsc needs no image for it, and the simulator reads `process.args`.
-pub fn write_bundle(dir: &Path, args: &[&str]) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let config = json!({
-        "ociVersion": "1.0.2",
-        "process": {
-            "terminal": false,
-            "user": {"uid": 0, "gid": 0},
-            "args": args,
-            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-            "cwd": "/"
-        },
-        "root": {"path": "/", "readonly": true},
-        "hostname": "bench",
-        "linux": {"namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]}
-    });
-    let path = dir.join("config.json");
-    std::fs::write(&path, config.to_string())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
 impl Fixture {
     /// A new temp dir with a bundle running `sleep 1000`.
     pub fn new() -> Result<Self, String> {
@@ -45,7 +23,7 @@ impl Fixture {
             .tempdir()
             .map_err(|e| format!("cannot create a temp dir: {e}"))?;
         let bundle = dir.path().join("bundle");
-        write_bundle(&bundle, &["sleep", "1000"])?;
+        fake_runsc::testing::write_host_bundle(&bundle, &["sleep", "1000"])?;
         Ok(Self { dir, bundle })
     }
 

@@ -1,5 +1,5 @@
-//! Replacing a small state file atomically, and cheaply enough to do on
-//! every call.
+//! Files that many fake processes share: an exclusive lock, and replacing
+//! a small state file atomically, cheaply enough to do on every call.
 //!
 //! Readers (other fake processes, some without a lock) must see the old or
 //! the new content, never a mix, so the new content is written to a private
@@ -10,11 +10,23 @@
 //! names (`RENAME_EXCHANGE`) is just as atomic for readers and skips that
 //! flush; the old content, now under the temporary name, is then unlinked.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
 use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+
+/// Takes an exclusive `flock` on `path` (created if missing), waiting for
+/// other processes; it is released when the returned value is dropped.
+pub fn lock(path: &Path) -> io::Result<Flock<File>> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| errno.into())
+}
 
 /// Atomically replaces `path` with `bytes`, staging them in `tmp` (a name in
 /// the same directory that no other process uses).
@@ -74,6 +86,20 @@ mod tests {
         io::Read::read_to_string(&mut reader, &mut seen).unwrap();
         assert_eq!(seen, "old");
         assert_eq!(fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn the_lock_excludes_others_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.lock");
+        let try_other = || {
+            let file = File::options().write(true).open(&path).unwrap();
+            Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| errno)
+        };
+        let held = lock(&path).unwrap();
+        assert_eq!(try_other().unwrap_err(), Errno::EWOULDBLOCK);
+        drop(held);
+        assert!(try_other().is_ok());
     }
 
     #[test]
