@@ -1,7 +1,7 @@
 //! The properties the fuzz targets check, one function per target.
 //!
 //! The same files are compiled into the normal test suites
-//! (`core/tests/no_panic.rs`, `fake-runsc/tests/reliability_fuzz.rs`), which
+//! (`core/tests/suite/no_panic.rs`, `fake-runsc/tests/reliability_fuzz.rs`), which
 //! replay `fuzz/regressions/` and run the properties under proptest, so a
 //! crash found by `cargo fuzz` is checked by `cargo test` with exactly the
 //! same code.

@@ -39,7 +39,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Err(
             "cargo-fuzz is not installed; install it with `cargo install cargo-fuzz` (it works on \
              the stable toolchain: this task sets RUSTC_BOOTSTRAP=1 for it). Without it, the same \
-             properties run under proptest in `cargo xtask test` (core/tests/no_panic.rs, \
+             properties run under proptest in `cargo xtask test` (core/tests/suite/no_panic.rs, \
              fake-runsc/tests/reliability_fuzz.rs)"
                 .to_owned(),
         );
@@ -76,7 +76,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     } else {
         Err(format!(
             "fuzzing found failures in {}; the inputs are kept under fuzz/regressions/ and replayed \
-             by `cargo test -p runsc --test no_panic` and `cargo test -p fake-runsc --test \
+             by `cargo test -p runsc --test suite` and `cargo test -p fake-runsc --test \
              reliability_fuzz`: fix the code until those pass, then commit the inputs",
             failed.join(", ")
         ))

@@ -8,9 +8,7 @@ use proptest::prelude::*;
 use runsc::cli::strategy;
 use runsc::cli::*;
 
-fn id(s: &str) -> ContainerId {
-    ContainerId::new(s).unwrap()
-}
+use crate::support::id;
 
 fn p(s: &str) -> Option<PathBuf> {
     Some(PathBuf::from(s))

@@ -7,7 +7,7 @@
 //! The properties are the fuzz targets' own (`fuzz/src/core_checks.rs`),
 //! included here so that `cargo test` checks exactly what `cargo fuzz` checks.
 
-#[path = "../../fuzz/src/core_checks.rs"]
+#[path = "../../../fuzz/src/core_checks.rs"]
 mod checks;
 
 use std::path::{Path, PathBuf};

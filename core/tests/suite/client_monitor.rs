@@ -1,8 +1,6 @@
 //! Custom `Monitor`s: a shim that reaps its children itself supplies the
 //! exit statuses; `LoggingMonitor` logs through `tracing`.
 
-mod client_support;
-
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -10,16 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use client_support::{read_pid, wait_for_file, wait_until_reaped, Fake};
+use crate::support::{id, read_pid, wait_for_file, wait_until_reaped, Fake};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
-use runsc::cli::ContainerId;
 use runsc::client::{ExitFuture, LoggingMonitor, Monitor};
 use tokio::process::{Child, Command};
-
-fn id(s: &str) -> ContainerId {
-    ContainerId::new(s).unwrap()
-}
 
 /// Reaps with its own `waitpid`, as a shim's reaper would, and counts calls.
 #[derive(Debug, Default)]

@@ -1,5 +1,4 @@
-//! Helpers shared by the client's test files.
-#![allow(dead_code)] // each test file uses a different subset
+//! Helpers shared by the suite's modules.
 
 use std::future::poll_fn;
 use std::path::{Path, PathBuf};
@@ -7,8 +6,24 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use futures_core::Stream;
+use runsc::cli::ContainerId;
 use runsc::{Runsc, RunscBuilder};
 use tempfile::TempDir;
+
+/// A container id the test knows to be valid.
+pub fn id(s: &str) -> ContainerId {
+    ContainerId::new(s).unwrap()
+}
+
+/// A process spec running `args` in `/` with a minimal `PATH`.
+pub fn process(args: &[&str]) -> oci_spec::runtime::Process {
+    oci_spec::runtime::ProcessBuilder::default()
+        .args(args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .env(vec!["PATH=/usr/bin:/bin".to_owned()])
+        .cwd("/")
+        .build()
+        .unwrap()
+}
 
 /// The scripted stand-in for runsc.
 pub fn fixture() -> PathBuf {

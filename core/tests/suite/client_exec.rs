@@ -3,26 +3,13 @@
 //! groups, deadlines, cancellation, bounded draining, returning on exit
 //! rather than EOF, the exec spec file, and error reporting.
 
-mod client_support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use client_support::{next, pid_is_dead, read_pid, wait_for_file, wait_until_reaped, Fake};
-use runsc::cli::ContainerId;
+use crate::support::{
+    id, next, pid_is_dead, process, read_pid, wait_for_file, wait_until_reaped, Fake,
+};
 use runsc::{CreateOpts, DeleteOpts, Error, ExecOpts, ExecOutcome, KillOpts, RunOpts, WaitOpts};
-
-fn id(s: &str) -> ContainerId {
-    ContainerId::new(s).unwrap()
-}
-
-fn process(args: &[&str]) -> oci_spec::runtime::Process {
-    oci_spec::runtime::ProcessBuilder::default()
-        .args(args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        .cwd("/")
-        .build()
-        .unwrap()
-}
 
 /// Generous bound for calls that must not hang; the fixtures that would
 /// make them hang sleep for an hour.
@@ -174,7 +161,7 @@ async fn failure_keeps_argv_status_and_stderr_and_reads_like_the_go_client() {
     let argv = err.argv().unwrap();
     assert_eq!(argv.last().unwrap(), "gone");
     assert_eq!(argv[argv.len() - 2], "state");
-    let program = client_support::fixture().display().to_string();
+    let program = crate::support::fixture().display().to_string();
     assert_eq!(
         err.to_string(),
         format!("{program} did not terminate successfully: exit status: 128: loading container: file does not exist")
@@ -618,7 +605,7 @@ async fn builder_reports_an_invalid_config_key() {
 
 #[test]
 fn fixture_is_executable() {
-    let mode = std::fs::metadata(client_support::fixture())
+    let mode = std::fs::metadata(crate::support::fixture())
         .unwrap()
         .permissions()
         .mode();

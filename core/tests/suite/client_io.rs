@@ -1,22 +1,15 @@
 //! `Io` (null, piped, inherit, descriptors) and `ConsoleSocket`.
 
-mod client_support;
-
 use std::io::{IoSlice, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use client_support::Fake;
+use crate::support::{id, Fake};
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
-use runsc::cli::ContainerId;
 use runsc::client::ConsoleSocket;
 use runsc::{CreateOpts, Io, RunOpts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn id(s: &str) -> ContainerId {
-    ContainerId::new(s).unwrap()
-}
 
 #[tokio::test]
 async fn piped_io_gives_the_caller_the_containers_stdio() {

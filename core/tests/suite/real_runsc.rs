@@ -8,14 +8,12 @@
 //! rootfs is the host `/` read-only, and a guard that force-deletes its
 //! containers also when the test fails.
 
-mod client_support;
-
 use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use client_support::next;
+use crate::support::{next, process, read_pid};
 use runsc::cli::{ContainerId, LogFormat};
 use runsc::types::Status;
 use runsc::{CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, KillOpts, RunOpts, Runsc, WaitOpts};
@@ -174,23 +172,6 @@ impl Drop for Sandbox {
                 .status();
         }
     }
-}
-
-fn process(args: &[&str]) -> oci_spec::runtime::Process {
-    oci_spec::runtime::ProcessBuilder::default()
-        .args(args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        .env(vec!["PATH=/usr/bin:/bin".to_owned()])
-        .cwd("/")
-        .build()
-        .unwrap()
-}
-
-fn read_pid(path: &Path) -> i32 {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,23 @@
+//! The `runsc` crate's integration tests, one module per area, built as one
+//! test binary.
+//!
+//! - `cli_argv`, `cli_vs_real`: the command-line model (argv rendering,
+//!   parsing, and the parser against real runsc's recorded refusals);
+//! - `decode`, `decode_events`, `no_panic`: the typed outputs and their
+//!   decoders;
+//! - `client_*`: the client against a scripted stand-in for runsc
+//!   (`tests/fixtures/fake-runsc.sh`);
+//! - `real_runsc`: the client against real runsc (skips loudly without root
+//!   and runsc, fails instead when `CI` is set).
+
+mod cli_argv;
+mod cli_vs_real;
+mod client_errors;
+mod client_exec;
+mod client_io;
+mod client_monitor;
+mod decode;
+mod decode_events;
+mod no_panic;
+mod real_runsc;
+mod support;
