@@ -14,7 +14,8 @@ pub enum Error {
     InvalidInput {
         /// What kind of value it was ("container id", "config key", ...).
         what: &'static str,
-        /// The offending value, escaped for display.
+        /// The offending value as given (lossily decoded when not UTF-8);
+        /// the message shows it escaped, once.
         value: String,
         /// Why it was refused and what to do instead.
         why: String,
@@ -29,7 +30,13 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// runsc ran and exited with a failure status or was killed by a signal.
+    /// runsc ran and failed: it exited with a failure status (for `run`,
+    /// `exec` and `restore`, one the client judged to be runsc's own, see
+    /// the crate docs) or was killed by a signal.
+    ///
+    /// The message shows at most [`DISPLAY_STDERR_LIMIT`] bytes of stderr
+    /// (its head and its tail, where runsc writes its error) and says how
+    /// much was cut; [`Error::stderr`] has all that was captured.
     #[error(
         "{} did not terminate successfully: {status}{}",
         display_program(argv),
@@ -40,9 +47,9 @@ pub enum Error {
         argv: Vec<OsString>,
         /// How runsc ended.
         status: ExitStatus,
-        /// runsc's stderr (bounded; see the builder's output limit).
+        /// runsc's stderr as captured (up to the builder's output limit).
         stderr: String,
-        /// runsc's own last logged error, read from a JSON `--log` file when one is configured.
+        /// runsc's own last logged error, read from its `--log` file when one is configured.
         runsc_error: Option<String>,
     },
 
@@ -110,14 +117,21 @@ fn display_program(argv: &[OsString]) -> String {
         .unwrap_or_else(|| "runsc".to_owned())
 }
 
-/// The text after the status in a `Failed` message: stderr, then runsc's
-/// logged error when stderr does not already say it.
+/// How many bytes of stderr a `Failed` message shows at most.
+pub const DISPLAY_STDERR_LIMIT: usize = 4096;
+
+/// Of a stderr too long to show, how many leading bytes are shown; the rest
+/// of [`DISPLAY_STDERR_LIMIT`] goes to the tail, where runsc's own error is.
+const DISPLAY_STDERR_HEAD: usize = 1024;
+
+/// The text after the status in a `Failed` message: stderr (bounded), then
+/// runsc's logged error when stderr does not already say it.
 fn failure_text(stderr: &str, runsc_error: &Option<String>) -> String {
     let stderr = stderr.trim_end();
     let mut text = String::new();
     if !stderr.is_empty() {
         text.push_str(": ");
-        text.push_str(stderr);
+        text.push_str(&bounded(stderr));
     }
     match runsc_error {
         Some(logged) if !stderr.contains(logged.as_str()) => {
@@ -127,6 +141,41 @@ fn failure_text(stderr: &str, runsc_error: &Option<String>) -> String {
         _ => {}
     }
     text
+}
+
+/// `text` whole when it fits [`DISPLAY_STDERR_LIMIT`], else its head and
+/// tail around a note of how much was cut.
+fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= DISPLAY_STDERR_LIMIT {
+        return text.into();
+    }
+    let head_end = floor_char_boundary(text, DISPLAY_STDERR_HEAD);
+    let tail_start = ceil_char_boundary(
+        text,
+        text.len() - (DISPLAY_STDERR_LIMIT - DISPLAY_STDERR_HEAD),
+    );
+    format!(
+        "{}\n... [{} bytes of stderr cut; Error::stderr has all {} bytes] ...\n{}",
+        &text[..head_end],
+        tail_start - head_end,
+        text.len(),
+        &text[tail_start..]
+    )
+    .into()
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 /// How many bytes of undecodable output an error keeps.
@@ -146,7 +195,7 @@ impl Error {
     pub(crate) fn invalid(what: &'static str, value: &str, why: impl Into<String>) -> Self {
         Self::InvalidInput {
             what,
-            value: value.escape_debug().to_string(),
+            value: value.to_owned(),
             why: why.into(),
         }
     }
@@ -171,6 +220,14 @@ impl Error {
             } => is_not_found_text(stderr) || runsc_error.as_deref().is_some_and(is_not_found_text),
             _ => false,
         }
+    }
+
+    /// Whether runsc itself failed: it exited with a failure status or was
+    /// killed ([`Error::Failed`]). For `run`, `exec` and `restore` this is
+    /// the client's verdict that the failure was runsc's and not the
+    /// container process's exit status (see the crate docs for the rule).
+    pub fn is_runsc_failure(&self) -> bool {
+        matches!(self, Self::Failed { .. })
     }
 
     /// Whether the call was killed because its deadline passed.
@@ -207,7 +264,7 @@ impl Error {
         }
     }
 
-    /// runsc's stderr, when runsc ran and failed.
+    /// runsc's stderr, all that was captured, when runsc ran and failed.
     pub fn stderr(&self) -> Option<&str> {
         match self {
             Self::Failed { stderr, .. } => Some(stderr),
@@ -215,8 +272,8 @@ impl Error {
         }
     }
 
-    /// The last error runsc wrote to its JSON `--log` during the call, when
-    /// runsc ran and failed and such a log is configured.
+    /// The last error runsc wrote to its `--log` during the call, when
+    /// runsc ran and failed and a log is configured.
     pub fn runsc_error(&self) -> Option<&str> {
         match self {
             Self::Failed { runsc_error, .. } => runsc_error.as_deref(),

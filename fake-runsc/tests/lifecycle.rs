@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use rstest::rstest;
 use runsc::cli::{ContainerId, Signal};
+use runsc::types::Status;
 use runsc::{
     CheckpointOpts, CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, KillOpts, RestoreOpts, RunOpts,
-    Status, WaitOpts,
+    WaitOpts,
 };
 
 use lifecycle_support::{describe_error, eventually, pid_alive, Case};
@@ -56,7 +57,9 @@ async fn full_lifecycle_of_a_long_running_container() {
     let bundle = case.bundle("sleep", &["sleep", "1000"]);
     let pid_file = case.tmp().join("create.pid");
 
-    let list = call!(case, "list (empty)", r.list()).unwrap();
+    let list = call!(case, "list (empty)", r.list())
+        .unwrap()
+        .unwrap_or_default();
     assert!(list.is_empty());
 
     call!(
@@ -65,10 +68,7 @@ async fn full_lifecycle_of_a_long_running_container() {
         r.create(
             &id,
             &bundle,
-            &CreateOpts {
-                pid_file: Some(pid_file.clone()),
-                ..Default::default()
-            }
+            &CreateOpts::default().with_pid_file(pid_file.clone())
         )
     )
     .unwrap();
@@ -87,7 +87,9 @@ async fn full_lifecycle_of_a_long_running_container() {
     assert_eq!(state.pid, pid);
     assert_eq!(state.bundle, bundle.display().to_string());
 
-    let list = call!(case, "list (one)", r.list()).unwrap();
+    let list = call!(case, "list (one)", r.list())
+        .unwrap()
+        .unwrap_or_default();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].id, id.as_str());
 
@@ -155,7 +157,7 @@ async fn full_lifecycle_of_a_long_running_container() {
     call!(
         case,
         "delete --force",
-        r.delete(&id, &DeleteOpts { force: true })
+        r.delete(&id, &DeleteOpts::default().with_force(true))
     )
     .unwrap();
     assert!(
@@ -168,7 +170,9 @@ async fn full_lifecycle_of_a_long_running_container() {
         "err exit 128: loading container: file does not exist"
     );
     assert!(state.unwrap_err().is_not_found());
-    let list = call!(case, "list (empty again)", r.list()).unwrap();
+    let list = call!(case, "list (empty again)", r.list())
+        .unwrap()
+        .unwrap_or_default();
     assert!(list.is_empty());
 }
 
@@ -214,7 +218,7 @@ async fn calls_on_a_missing_id(#[case] command: &str, #[case] expected: &str) {
             .await
             .map(|()| String::new()),
         "delete-force" => r
-            .delete(&id, &DeleteOpts { force: true })
+            .delete(&id, &DeleteOpts::default().with_force(true))
             .await
             .map(|()| String::new()),
         other => panic!("no such case {other}"),
@@ -271,7 +275,10 @@ async fn bundles_without_a_usable_config() {
         "{}",
         err_text(&create)
     );
-    assert!(call!(case, "list", r.list()).unwrap().is_empty());
+    assert!(call!(case, "list", r.list())
+        .unwrap()
+        .unwrap_or_default()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -355,7 +362,10 @@ async fn wrong_transitions_of_a_created_container() {
         r.delete(&id2, &DeleteOpts::default())
     )
     .unwrap();
-    assert!(call!(case, "list", r.list()).unwrap().is_empty());
+    assert!(call!(case, "list", r.list())
+        .unwrap()
+        .unwrap_or_default()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -428,7 +438,7 @@ async fn wait_reports_the_exit_status_then_the_stopped_container_refuses_everyth
     );
     let stats = call!(case, "events --stats (stopped)", r.stats(&id));
     assert_eq!(err_text(&stats), "err exit 128: ", "runsc prints nothing");
-    let list = call!(case, "list", r.list()).unwrap();
+    let list = call!(case, "list", r.list()).unwrap().unwrap_or_default();
     assert_eq!(list[0].status, Status::Stopped);
     call!(
         case,
@@ -508,7 +518,10 @@ async fn run_forwards_output_and_exit_status(
         state.unwrap_err().is_not_found(),
         "run deletes the container"
     );
-    assert!(call!(case, "list", r.list()).unwrap().is_empty());
+    assert!(call!(case, "list", r.list())
+        .unwrap()
+        .unwrap_or_default()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -603,11 +616,9 @@ async fn exec_runs_processes_with_pid_files_and_wait_pid() {
         r.exec(
             &id,
             &Case::process(&["sh", "-c", "sleep 4; exit 4"]),
-            &ExecOpts {
-                detach: true,
-                internal_pid_file: Some(internal_pid_file.clone()),
-                ..Default::default()
-            }
+            &ExecOpts::default()
+                .with_detach(true)
+                .with_internal_pid_file(internal_pid_file.clone())
         )
     )
     .unwrap();
@@ -627,26 +638,14 @@ async fn exec_runs_processes_with_pid_files_and_wait_pid() {
     let wait = call!(
         case,
         "wait --pid",
-        r.wait(
-            &id,
-            &WaitOpts {
-                pid: Some(i64::from(internal)),
-                ..Default::default()
-            }
-        )
+        r.wait(&id, &WaitOpts::default().with_pid(i64::from(internal)))
     )
     .unwrap();
     assert_eq!(wait.exit_status, 4);
     let again = call!(
         case,
         "wait --pid (reaped)",
-        r.wait(
-            &id,
-            &WaitOpts {
-                pid: Some(i64::from(internal)),
-                ..Default::default()
-            }
-        )
+        r.wait(&id, &WaitOpts::default().with_pid(i64::from(internal)))
     );
     assert_eq!(
         err_text(&again),
@@ -662,12 +661,10 @@ async fn exec_runs_processes_with_pid_files_and_wait_pid() {
         r.exec(
             &id,
             &Case::process(&["sleep", "500"]),
-            &ExecOpts {
-                detach: true,
-                pid_file: Some(case.tmp().join("sleep-host.pid")),
-                internal_pid_file: Some(case.tmp().join("sleep.pid")),
-                ..Default::default()
-            }
+            &ExecOpts::default()
+                .with_detach(true)
+                .with_pid_file(case.tmp().join("sleep-host.pid"))
+                .with_internal_pid_file(case.tmp().join("sleep.pid"))
         )
     )
     .unwrap();
@@ -689,10 +686,7 @@ async fn exec_runs_processes_with_pid_files_and_wait_pid() {
         r.kill(
             &id,
             Signal::Number(9),
-            &KillOpts {
-                pid: Some(i64::from(sleeper)),
-                ..Default::default()
-            }
+            &KillOpts::default().with_pid(i64::from(sleeper))
         )
     )
     .unwrap();
@@ -705,14 +699,7 @@ async fn exec_runs_processes_with_pid_files_and_wait_pid() {
     let missing = call!(
         case,
         "kill --pid 9999",
-        r.kill(
-            &id,
-            Signal::Number(9),
-            &KillOpts {
-                pid: Some(9999),
-                ..Default::default()
-            }
-        )
+        r.kill(&id, Signal::Number(9), &KillOpts::default().with_pid(9999))
     );
     assert_eq!(
         err_text(&missing),
@@ -772,14 +759,7 @@ async fn kill_all_stops_the_container() {
     call!(
         case,
         "kill --all 9",
-        r.kill(
-            &id,
-            Signal::Number(9),
-            &KillOpts {
-                all: true,
-                ..Default::default()
-            }
-        )
+        r.kill(&id, Signal::Number(9), &KillOpts::default().with_all(true))
     )
     .unwrap();
     assert!(stopped_soon(r, &id).await);
@@ -863,7 +843,7 @@ async fn events_stream_until_the_container_stops_and_then_go_silent() {
 async fn next_event(
     stream: &mut runsc::EventStream,
     limit: Duration,
-) -> Option<Result<runsc::Event, runsc::Error>> {
+) -> Option<Result<runsc::types::Event, runsc::Error>> {
     next_event_opt(stream, limit).await.flatten()
 }
 
@@ -871,7 +851,7 @@ async fn next_event(
 async fn next_event_opt(
     stream: &mut runsc::EventStream,
     limit: Duration,
-) -> Option<Option<Result<runsc::Event, runsc::Error>>> {
+) -> Option<Option<Result<runsc::types::Event, runsc::Error>>> {
     use futures_core::Stream;
     let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx));
     tokio::time::timeout(limit, next).await.ok()
@@ -899,7 +879,9 @@ async fn sixteen_containers_in_one_root() {
     for task in tasks {
         pids.push(task.await.expect("task").expect("lifecycle"));
     }
-    let list = call!(case, "list (16 running)", case.runsc.list()).unwrap();
+    let list = call!(case, "list (16 running)", case.runsc.list())
+        .unwrap()
+        .unwrap_or_default();
     assert_eq!(list.len(), 16);
     assert!(list.iter().all(|c| c.status == Status::Running));
     let mut listed: Vec<&str> = list.iter().map(|c| c.id.as_str()).collect();
@@ -911,7 +893,9 @@ async fn sixteen_containers_in_one_root() {
         .iter()
         .map(|id| {
             let (r, id) = (case.runsc.clone(), id.clone());
-            tokio::spawn(async move { r.delete(&id, &DeleteOpts { force: true }).await })
+            tokio::spawn(
+                async move { r.delete(&id, &DeleteOpts::default().with_force(true)).await },
+            )
         })
         .collect();
     for task in tasks {
@@ -919,6 +903,7 @@ async fn sixteen_containers_in_one_root() {
     }
     assert!(call!(case, "list (all deleted)", case.runsc.list())
         .unwrap()
+        .unwrap_or_default()
         .is_empty());
     assert!(
         eventually(SOON, || pids.iter().all(|p| !pid_alive(*p))).await,
@@ -1018,10 +1003,7 @@ async fn checkpoint_stops_the_container_and_restore_starts_a_new_one() {
         "checkpoint",
         r.checkpoint(
             &id,
-            &CheckpointOpts {
-                image_path: Some(image.clone()),
-                ..Default::default()
-            }
+            &CheckpointOpts::default().with_image_path(image.clone())
         )
     )
     .unwrap();
@@ -1033,7 +1015,7 @@ async fn checkpoint_stops_the_container_and_restore_starts_a_new_one() {
     call!(
         case,
         "delete --force",
-        r.delete(&id, &DeleteOpts { force: true })
+        r.delete(&id, &DeleteOpts::default().with_force(true))
     )
     .unwrap();
 
@@ -1044,11 +1026,9 @@ async fn checkpoint_stops_the_container_and_restore_starts_a_new_one() {
         r.restore(
             &id2,
             &bundle,
-            &RestoreOpts {
-                image_path: Some(image.clone()),
-                detach: true,
-                ..Default::default()
-            }
+            &RestoreOpts::default()
+                .with_image_path(image.clone())
+                .with_detach(true)
         )
     )
     .unwrap();
@@ -1066,11 +1046,9 @@ async fn checkpoint_stops_the_container_and_restore_starts_a_new_one() {
         r.restore(
             &id3,
             &bundle,
-            &RestoreOpts {
-                image_path: Some(missing.clone()),
-                detach: true,
-                ..Default::default()
-            }
+            &RestoreOpts::default()
+                .with_image_path(missing.clone())
+                .with_detach(true)
         )
     );
     let shown = missing.join("checkpoint.img").display().to_string();

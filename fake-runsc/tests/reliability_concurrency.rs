@@ -79,7 +79,7 @@ async fn sixty_four_calls_at_once_share_one_counted_step_without_losing_a_count(
     }
     while let Some(joined) = set.join_next().await {
         let list = joined.expect("the task ran").expect("list");
-        assert!(list.is_empty());
+        assert!(list.unwrap_or_default().is_empty());
     }
     let journal = calls(&fake);
     let nth: BTreeSet<u64> = journal
@@ -119,7 +119,7 @@ async fn lifecycle(runsc: Runsc, bundle: std::path::PathBuf, i: usize) -> Result
     }
     if i % 2 == 0 {
         runsc
-            .delete(&c, &DeleteOpts { force: true })
+            .delete(&c, &DeleteOpts::default().with_force(true))
             .await
             .map_err(|e| step("delete", e))?;
     }
@@ -150,10 +150,12 @@ async fn sixty_four_lifecycles_at_once_leave_one_root_consistent() {
     let listed = runsc.list().await;
     // Clean up before asserting, so a failure leaves no sandbox behind.
     for i in (1..N).step_by(2) {
-        let _ = runsc.delete(&id(i), &DeleteOpts { force: true }).await;
+        let _ = runsc
+            .delete(&id(i), &DeleteOpts::default().with_force(true))
+            .await;
     }
     assert!(failures.is_empty(), "lifecycles failed: {failures:#?}");
-    let listed = listed.expect("list");
+    let listed = listed.expect("list").unwrap_or_default();
     let ids: Vec<String> = listed.iter().map(|c| c.id.clone()).collect();
     let mut expected: Vec<String> = (1..N).step_by(2).map(|i| format!("c{i}")).collect();
     expected.sort();
@@ -176,7 +178,12 @@ async fn sixty_four_lifecycles_at_once_leave_one_root_consistent() {
         "torn writes left behind: {leftovers:?}"
     );
     assert!(
-        runsc.list().await.expect("list").is_empty(),
+        runsc
+            .list()
+            .await
+            .expect("list")
+            .unwrap_or_default()
+            .is_empty(),
         "cleanup removed everything"
     );
 }

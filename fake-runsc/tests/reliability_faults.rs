@@ -24,7 +24,7 @@ fn id(s: &str) -> ContainerId {
     ContainerId::new(s).expect("a valid id")
 }
 
-async fn next(stream: &mut EventStream) -> Option<Result<runsc::Event, Error>> {
+async fn next(stream: &mut EventStream) -> Option<Result<runsc::types::Event, Error>> {
     poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
 }
 
@@ -283,7 +283,9 @@ async fn a_daemonising_child_that_keeps_stdout_open_does_not_hold_the_call() {
     let holds_pipe = std::fs::read_link(format!("/proc/{sandbox}/fd/1"))
         .map(|target| target.to_string_lossy().starts_with("pipe:"))
         .unwrap_or(false);
-    let deleted = runsc.delete(&c1, &runsc::DeleteOpts { force: true }).await;
+    let deleted = runsc
+        .delete(&c1, &runsc::DeleteOpts::default().with_force(true))
+        .await;
     assert!(
         holds_pipe,
         "the simulated sandbox (pid {sandbox}) should hold the call's stdout pipe, or this test shows nothing"

@@ -73,7 +73,7 @@ proptest! {
         let pid_file = std::env::temp_dir().join(format!("-{pid_file}.pid"));
         runtime().block_on(async {
             runsc.state(&id).await.expect("state");
-            let opts = CreateOpts { pid_file: Some(pid_file.clone()), ..CreateOpts::default() };
+            let opts = CreateOpts::default().with_pid_file(pid_file.clone());
             runsc.create(&id, &bundle, &opts).await.expect("create");
             runsc.kill(&id, signal.clone(), &KillOpts::default()).await.expect("kill");
             runsc.delete(&id, &DeleteOpts::default()).await.expect("delete");
@@ -208,14 +208,7 @@ async fn execs_process_file_is_private_and_removed_on_every_path() {
     // Success, detached.
     let fake = start(&Scenario::new().step(Step::command("exec")));
     let outcome = reliability_support::client(&fake, None)
-        .exec(
-            &c1,
-            &process(&args),
-            &ExecOpts {
-                detach: true,
-                ..ExecOpts::default()
-            },
-        )
+        .exec(&c1, &process(&args), &ExecOpts::default().with_detach(true))
         .await
         .expect("exec");
     assert!(

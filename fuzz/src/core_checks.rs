@@ -12,7 +12,7 @@ use runsc::types::EventDecoder;
 
 /// `parse_ps_output` never panics, and every row it returns has one cell per header.
 pub fn ps_table(data: &[u8]) {
-    if let Ok(top) = runsc::parse_ps_output(data) {
+    if let Ok(top) = runsc::types::parse_ps_output(data) {
         for row in &top.processes {
             assert_eq!(
                 row.len(),
@@ -50,7 +50,7 @@ pub fn argv(data: &[u8]) {
 }
 
 /// One decoded item, as text, so that runs can be compared.
-fn describe(item: Result<runsc::Event, runsc::Error>) -> String {
+fn describe(item: Result<runsc::types::Event, runsc::Error>) -> String {
     match item {
         Ok(event) => format!("event {event:?}"),
         Err(error) => format!("error {error}"),

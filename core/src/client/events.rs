@@ -6,7 +6,6 @@ use std::ffi::OsString;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitStatus;
 use std::task::{ready, Context, Poll};
@@ -18,7 +17,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::exec::{read_buffered, start_drain, Captured, GroupGuard, Spawned};
-use super::logfile;
+use super::logfile::LogMark;
 use crate::types::{Event, EventDecoder};
 use crate::Error;
 
@@ -41,7 +40,7 @@ pub struct EventStream {
     output_limit: usize,
     stop_stderr: Option<oneshot::Sender<()>>,
     stderr: Option<JoinHandle<Captured>>,
-    log_offset: Option<(PathBuf, u64)>,
+    log_mark: Option<LogMark>,
     pending: VecDeque<Error>,
     done: bool,
     buf: Vec<u8>,
@@ -64,7 +63,7 @@ impl EventStream {
             exit,
             stdout,
             stderr,
-            log_offset,
+            log_mark,
         } = spawned;
         let (stop_stderr, stderr) = start_drain(stderr, output_limit);
         Self {
@@ -77,7 +76,7 @@ impl EventStream {
             output_limit,
             stop_stderr,
             stderr,
-            log_offset,
+            log_mark,
             pending: VecDeque::new(),
             done: false,
             buf: vec![0; CHUNK],
@@ -207,9 +206,9 @@ impl EventStream {
             Some(Ok(status)) if status.success() => {}
             Some(Ok(status)) => {
                 let runsc_error = self
-                    .log_offset
+                    .log_mark
                     .as_ref()
-                    .and_then(|(path, offset)| logfile::last_error(path, *offset));
+                    .and_then(|mark| mark.read().error().map(str::to_owned));
                 self.pending.push_back(Error::Failed {
                     argv: self.argv.clone(),
                     status,

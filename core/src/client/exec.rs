@@ -7,7 +7,6 @@
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::io::{new_pipe, Io};
-use super::logfile;
+use super::logfile::{LogMark, LogReading};
 use super::Inner;
 use crate::Error;
 
@@ -68,26 +67,39 @@ impl Captured {
     }
 }
 
-/// Kills runsc's process group when dropped while armed: on a deadline, a
-/// dropped call future or a dropped event stream.
+/// Kills runsc's process group (or, when runsc shares the caller's group,
+/// runsc alone) when dropped while armed: on a deadline, a dropped call
+/// future or a dropped event stream.
 #[derive(Debug)]
 pub(crate) struct GroupGuard {
-    pgid: Option<Pid>,
+    target: Option<KillTarget>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum KillTarget {
+    Group(Pid),
+    Process(Pid),
 }
 
 impl GroupGuard {
-    /// Kills the group now (idempotent).
+    /// Kills the group (or runsc) now (idempotent).
     pub(crate) fn kill(&mut self) {
-        if let Some(pgid) = self.pgid.take() {
-            // ESRCH means the whole group is already gone, which is the goal.
-            let _ = killpg(pgid, NixSignal::SIGKILL);
+        // ESRCH means the target is already gone, which is the goal.
+        match self.target.take() {
+            Some(KillTarget::Group(pgid)) => {
+                let _ = killpg(pgid, NixSignal::SIGKILL);
+            }
+            Some(KillTarget::Process(pid)) => {
+                let _ = nix::sys::signal::kill(pid, NixSignal::SIGKILL);
+            }
+            None => {}
         }
     }
 
     /// runsc has exited on its own: leave the group alone, since what is
     /// left in it (a daemon of runsc's) is meant to outlive the call.
     pub(crate) fn disarm(&mut self) {
-        self.pgid = None;
+        self.target = None;
     }
 }
 
@@ -104,7 +116,7 @@ pub(crate) struct Call<'a> {
     /// Bytes to write to runsc's stdin (then EOF).
     pub stdin: Option<Vec<u8>>,
     /// The caller's stdio for runsc; `None` captures stdout and stderr.
-    pub io: Option<&'a Io>,
+    pub io: Option<&'a dyn Io>,
 }
 
 /// A started runsc.
@@ -114,7 +126,7 @@ pub(crate) struct Spawned {
     pub exit: JoinHandle<io::Result<ExitStatus>>,
     pub stdout: Option<pipe::Receiver>,
     pub stderr: Option<pipe::Receiver>,
-    pub log_offset: Option<(PathBuf, u64)>,
+    pub log_mark: Option<LogMark>,
 }
 
 /// A call that ran to runsc's exit.
@@ -124,7 +136,10 @@ pub(crate) struct Finished {
     pub status: ExitStatus,
     pub stdout: Captured,
     pub stderr: Captured,
-    pub runsc_error: Option<String>,
+    /// What runsc's `--log` said about a failed call.
+    pub log: LogReading,
+    /// Whether stderr was captured (no `Io` given).
+    pub captured: bool,
 }
 
 impl Finished {
@@ -134,7 +149,7 @@ impl Finished {
             argv: self.argv,
             status: self.status,
             stderr: self.stderr.to_text(),
-            runsc_error: self.runsc_error,
+            runsc_error: self.log.error().map(str::to_owned),
         }
     }
 
@@ -185,17 +200,17 @@ impl Inner {
         argv.push(self.command.clone().into_os_string());
         argv.extend(call.args);
 
-        let log_offset = self.json_log().map(|path| {
-            let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            (path.to_owned(), len)
-        });
+        let log_mark = self.global.log.as_deref().map(LogMark::before);
 
         let mut command = Command::new(&self.command);
         command.args(&argv[1..]);
         command.envs(self.envs.iter().map(|(k, v)| (k, v)));
-        // Own process group, so that a deadline or a drop can kill runsc and
-        // whatever it started in one signal.
-        command.process_group(0);
+        // Own process group (unless the caller chose otherwise), so that a
+        // deadline or a drop can kill runsc and whatever it started in one
+        // signal.
+        if self.process_group {
+            command.process_group(0);
+        }
         if let Some(signal) = self.pdeath_signal {
             // SAFETY: the closure runs in the child between fork and exec and
             // makes only the prctl system call, which is async-signal-safe.
@@ -209,8 +224,7 @@ impl Inner {
         let (mut stdout, mut stderr) = (None, None);
         match call.io {
             Some(io) => {
-                let (stdin, out, err) = io.take()?;
-                command.stdin(stdin).stdout(out).stderr(err);
+                io.set(&mut command)?;
             }
             None => {
                 let (out_rx, out_tx) = capture_pipe()?;
@@ -235,11 +249,19 @@ impl Inner {
             program: self.command.clone(),
             source,
         })?;
+        let own_group = self.process_group;
         let guard = GroupGuard {
-            pgid: child
+            target: child
                 .id()
                 .and_then(|pid| i32::try_from(pid).ok())
-                .map(Pid::from_raw),
+                .map(Pid::from_raw)
+                .map(|pid| {
+                    if own_group {
+                        KillTarget::Group(pid)
+                    } else {
+                        KillTarget::Process(pid)
+                    }
+                }),
         };
 
         if let (Some(bytes), Some(mut writer)) = (call.stdin, child.stdin.take()) {
@@ -259,7 +281,7 @@ impl Inner {
             exit,
             stdout,
             stderr,
-            log_offset,
+            log_mark,
         })
     }
 
@@ -275,8 +297,9 @@ impl Inner {
             mut exit,
             stdout,
             stderr,
-            log_offset,
+            log_mark,
         } = self.spawn(call)?;
+        let captured = stderr.is_some();
 
         let limit = self.output_limit;
         let (stop_out, out_task) = start_drain(stdout, limit);
@@ -308,16 +331,18 @@ impl Inner {
 
         let stdout = finish_drain(stop_out, out_task).await;
         let stderr = finish_drain(stop_err, err_task).await;
-        let runsc_error = match (&log_offset, status.success()) {
-            (Some((path, offset)), false) => logfile::last_error(path, *offset),
-            _ => None,
+        let log = match (&log_mark, status.success()) {
+            (Some(mark), false) => mark.read(),
+            (Some(_), true) => LogReading::Read(None),
+            (None, _) => LogReading::NotConfigured,
         };
         Ok(Finished {
             argv,
             status,
             stdout,
             stderr,
-            runsc_error,
+            log,
+            captured,
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Where runsc's stdio goes: [`Io`].
+//! Where runsc's stdio goes: the [`Io`] trait and the ready-made
+//! [`ProcessIo`].
 //!
 //! runsc hands its own stdin, stdout and stderr to the container (the sandbox
 //! inherits them), so an `Io` given to `create`, `start`, `run` or `exec` is
@@ -11,7 +12,9 @@ use std::process::Stdio;
 use std::sync::Mutex;
 
 use nix::fcntl::OFlag;
+use nix::unistd::{Gid, Uid};
 use tokio::net::unix::pipe;
+use tokio::process::Command;
 
 use crate::Error;
 
@@ -42,7 +45,7 @@ impl Slot {
                     Error::invalid(
                         "io",
                         stream,
-                        "its descriptor was already handed to an earlier call; make a new Io for each call",
+                        "its descriptor was already handed to an earlier call; make a new ProcessIo for each call",
                     )
                 })
             }
@@ -61,20 +64,36 @@ impl Slot {
     }
 }
 
-/// The stdin, stdout and stderr that runsc (and with it the container) gets.
+/// Gives runsc (and with it the container) its stdin, stdout and stderr for
+/// one call, like the Go client's `IO.Set`.
 ///
-/// [`Io::null`] and [`Io::inherit`] can serve any number of calls. An `Io`
-/// built from descriptors ([`Io::piped`], [`Io::from_fds`]) serves one call:
-/// the call hands the descriptors to runsc and closes them here right after
-/// the spawn (go-runc's `CloseAfterStart`), so that the caller's ends see EOF
-/// once the container closes its stdio.
-pub struct Io {
+/// [`ProcessIo`] covers null, inherited, piped and descriptor stdio;
+/// implement this trait for anything else (a logging relay, a pty, files
+/// opened per call). `set` runs once per spawn, before runsc starts; it
+/// should only set the three streams. Whatever descriptors it hands over
+/// are closed in this process once runsc has started, because the
+/// command that holds them is dropped then.
+pub trait Io: fmt::Debug + Send + Sync {
+    /// Sets `command`'s stdin, stdout and stderr. An error here fails the
+    /// call before anything is spawned.
+    fn set(&self, command: &mut Command) -> Result<(), Error>;
+}
+
+/// The ready-made [`Io`]: null, inherited, piped or given descriptors.
+///
+/// [`ProcessIo::null`] and [`ProcessIo::inherit`] can serve any number of
+/// calls. One built from descriptors ([`ProcessIo::piped`],
+/// [`ProcessIo::from_fds`]) serves one call: the call hands the descriptors
+/// to runsc and closes them here right after the spawn (go-runc's
+/// `CloseAfterStart`), so that the caller's ends see EOF once the container
+/// closes its stdio.
+pub struct ProcessIo {
     stdin: Slot,
     stdout: Slot,
     stderr: Slot,
 }
 
-impl fmt::Debug for Io {
+impl fmt::Debug for ProcessIo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Io")
             .field("stdin", &self.stdin.describe())
@@ -84,7 +103,7 @@ impl fmt::Debug for Io {
     }
 }
 
-/// The caller's ends of the pipes made by [`Io::piped`].
+/// The caller's ends of the pipes made by [`ProcessIo::piped`].
 #[derive(Debug)]
 pub struct IoPipes {
     /// Writes to the container's stdin; drop it to send EOF.
@@ -95,7 +114,7 @@ pub struct IoPipes {
     pub stderr: pipe::Receiver,
 }
 
-impl Io {
+impl ProcessIo {
     /// `/dev/null` for all three streams.
     pub fn null() -> Self {
         Self {
@@ -121,9 +140,36 @@ impl Io {
     /// Three new pipes: runsc gets one end of each, the caller the other.
     /// Must be called within a tokio runtime, which drives the caller's ends.
     pub fn piped() -> Result<(Self, IoPipes), Error> {
+        Self::make_pipes(None)
+    }
+
+    /// Like [`ProcessIo::piped`], with runsc's ends (the read end of stdin,
+    /// the write ends of stdout and stderr) owned by `uid` and `gid`, as the
+    /// Go client's `NewPipeIO(uid, gid)`: a container process running as
+    /// that user can then reopen them (`/dev/stdout`, `/proc/self/fd/1`).
+    /// Changing the owner to another user needs `CAP_CHOWN`; without it
+    /// this fails with [`Error::Io`].
+    pub fn piped_owned_by(uid: u32, gid: u32) -> Result<(Self, IoPipes), Error> {
+        Self::make_pipes(Some((Uid::from_raw(uid), Gid::from_raw(gid))))
+    }
+
+    fn make_pipes(owner: Option<(Uid, Gid)>) -> Result<(Self, IoPipes), Error> {
         let (stdin_read, stdin_write) = new_pipe()?;
         let (stdout_read, stdout_write) = new_pipe()?;
         let (stderr_read, stderr_write) = new_pipe()?;
+        if let Some((uid, gid)) = owner {
+            for fd in [&stdin_read, &stdout_write, &stderr_write] {
+                use std::os::fd::AsRawFd;
+                nix::unistd::fchown(fd.as_raw_fd(), Some(uid), Some(gid)).map_err(|errno| {
+                    Error::Io {
+                        context: format!(
+                            "giving runsc's ends of the stdio pipes to uid {uid} and gid {gid}"
+                        ),
+                        source: io::Error::from(errno),
+                    }
+                })?;
+            }
+        }
         let pipes = IoPipes {
             stdin: pipe::Sender::from_owned_fd(stdin_write).map_err(pipe_error)?,
             stdout: pipe::Receiver::from_owned_fd(stdout_read).map_err(pipe_error)?,
@@ -146,14 +192,15 @@ impl Io {
             stderr: Slot::fd(stderr.into()),
         }
     }
+}
 
-    /// The three streams for one spawn.
-    pub(crate) fn take(&self) -> Result<(Stdio, Stdio, Stdio), Error> {
-        Ok((
-            self.stdin.take("stdin")?,
-            self.stdout.take("stdout")?,
-            self.stderr.take("stderr")?,
-        ))
+impl Io for ProcessIo {
+    fn set(&self, command: &mut Command) -> Result<(), Error> {
+        let stdin = self.stdin.take("stdin")?;
+        let stdout = self.stdout.take("stdout")?;
+        let stderr = self.stderr.take("stderr")?;
+        command.stdin(stdin).stdout(stdout).stderr(stderr);
+        Ok(())
     }
 }
 
@@ -167,8 +214,9 @@ pub(crate) fn new_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
 
 fn pipe_error(source: io::Error) -> Error {
     Error::Io {
-        context: "registering a pipe with the tokio runtime (call Io::piped within a runtime)"
-            .to_owned(),
+        context:
+            "registering a pipe with the tokio runtime (call ProcessIo::piped within a runtime)"
+                .to_owned(),
         source,
     }
 }

@@ -1,52 +1,6 @@
-//! The async client: [`Runsc`], built with [`RunscBuilder`].
-//!
-//! Every method builds a [`cli::Invocation`], renders
-//! it with [`to_args`](crate::cli::Invocation::to_args) and runs it through
-//! the configured [`Monitor`]. Each call:
-//!
-//! - runs runsc in a process group of its own; when the call's deadline
-//!   passes or its future is dropped, the whole group gets `SIGKILL` and
-//!   runsc is reaped;
-//! - drains stdout and stderr concurrently, keeping at most the output limit
-//!   of each and counting the rest, so a chatty runsc can neither block on a
-//!   full pipe nor grow memory without bound;
-//! - ends when runsc exits, not when its pipes reach EOF (see below);
-//! - reports a failure as [`Error::Failed`] with argv, status, bounded stderr
-//!   and, when a JSON `--log` is configured, runsc's last logged error.
-//!
-//! # When a call is over
-//!
-//! A call ends when runsc exits, not when its pipes reach EOF. runsc's sandbox
-//! (and `exec --detach`'s process) inherits the stdout and stderr that runsc
-//! was given, so a pipe that captures runsc's output gets no EOF until the
-//! container exits; the Go client's `Create` waits for that EOF and hangs for
-//! the container's whole life. Here, once the monitor reports runsc's exit,
-//! the client reads what is already buffered in each pipe with non-blocking
-//! reads and stops at the first `EWOULDBLOCK`. Nothing runsc wrote can be
-//! missed that way: a write to a pipe has copied its bytes into the pipe
-//! before it returns, and runsc exits only after its writes returned. No
-//! grace period is involved, so nothing depends on timing. What the
-//! container writes later goes into a pipe nobody reads; give an [`Io`] when
-//! its output matters.
-//!
-//! # Where this differs from the Go client
-//!
-//! - `events --interval` is sent as whole seconds (`--interval=2`); the Go
-//!   client sends `--interval=2s`, which runsc rejects. Intervals under one
-//!   second or with a fractional part are refused before anything runs.
-//! - `create`, `start` and `exec --detach` return when runsc exits instead of
-//!   waiting for EOF on pipes the sandbox keeps open.
-//! - `events` reports runsc's failure and a stream cut mid-event as errors
-//!   instead of closing silently.
-//! - `run`, `exec` and `restore` report runsc's own failure as an error; the
-//!   Go client's `Run` returns exit status 128 with no error for a bad
-//!   bundle. See [`Runsc::run`] for the rule.
-//! - `top` keeps an excerpt of a `ps` table it cannot parse.
-//! - `exec --detach` without a pid file gets a private one: runsc 20221219,
-//!   given `--detach` and no `--pid-file`, re-runs itself with `--pid-file`
-//!   appended after the container id and fails with a usage message.
-//! - Every call has an optional deadline, and cancellation kills runsc's
-//!   whole process group.
+//! The async client: [`Runsc`] and what its calls take and return. The
+//! crate docs describe how a call runs and the rule for `run`, `exec` and
+//! `restore` exiting 128.
 
 mod console;
 mod events;
@@ -69,7 +23,7 @@ use oci_spec::runtime::{LinuxResources, Process};
 pub use console::{Console, ConsoleSocket};
 pub use events::EventStream;
 pub use exec::Captured;
-pub use io::{Io, IoPipes};
+pub use io::{Io, IoPipes, ProcessIo};
 pub use monitor::{ExitFuture, LoggingMonitor, Monitor, TokioMonitor};
 pub use options::{
     CheckpointOpts, CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, KillOpts, ProcessExit,
@@ -81,6 +35,7 @@ use crate::error::excerpt;
 use crate::types::{self, Container, ProcessList, Stats, TopResults, WaitResult};
 use crate::Error;
 use exec::{Call, Finished};
+use logfile::LogReading;
 
 /// The program run when the builder is given none: `runsc` from `PATH`.
 pub const DEFAULT_COMMAND: &str = "runsc";
@@ -88,7 +43,8 @@ pub const DEFAULT_COMMAND: &str = "runsc";
 /// The default bound on each of stdout and stderr captured per call.
 pub const DEFAULT_OUTPUT_LIMIT: usize = 4 * 1024 * 1024;
 
-/// The exit code runsc uses for its own failures (Go's `Fatalf` path).
+/// The exit code runsc uses for its own failures (its `Fatalf`), which is
+/// also what a container process exiting 128 makes runsc exit with.
 const RUNSC_FAILURE_CODE: i32 = 128;
 
 /// The exit code of a Go program that panicked (runsc bugs such as `pause`
@@ -136,16 +92,7 @@ pub(crate) struct Inner {
     output_limit: usize,
     pdeath_signal: Option<nix::sys::signal::Signal>,
     envs: Vec<(OsString, OsString)>,
-}
-
-impl Inner {
-    /// The JSON log file, when one is configured.
-    fn json_log(&self) -> Option<&Path> {
-        match (&self.global.log, &self.global.log_format) {
-            (Some(path), Some(LogFormat::Json)) => Some(path),
-            _ => None,
-        }
-    }
+    process_group: bool,
 }
 
 impl fmt::Debug for Runsc {
@@ -158,6 +105,7 @@ impl fmt::Debug for Runsc {
             .field("output_limit", &self.inner.output_limit)
             .field("pdeath_signal", &self.inner.pdeath_signal)
             .field("envs", &self.inner.envs)
+            .field("process_group", &self.inner.process_group)
             .finish()
     }
 }
@@ -172,6 +120,7 @@ pub struct RunscBuilder {
     output_limit: usize,
     pdeath_signal: Option<nix::sys::signal::Signal>,
     envs: Vec<(OsString, OsString)>,
+    process_group: bool,
     error: Option<Error>,
 }
 
@@ -185,6 +134,7 @@ impl Default for RunscBuilder {
             output_limit: DEFAULT_OUTPUT_LIMIT,
             pdeath_signal: None,
             envs: Vec::new(),
+            process_group: true,
             error: None,
         }
     }
@@ -203,8 +153,11 @@ impl RunscBuilder {
         self
     }
 
-    /// `--log`: runsc's own log file. With [`LogFormat::Json`], failed calls
-    /// carry the last error runsc logged ([`Error::runsc_error`]).
+    /// `--log`: runsc's own log file. runsc appends its own failures to it
+    /// (as JSON, whatever the format), so failed calls carry the error runsc
+    /// logged ([`Error::runsc_error`]), and `run`, `exec` and `restore` can
+    /// tell runsc's failure from a process that exits 128 (see the crate
+    /// docs).
     pub fn log(mut self, log: impl Into<PathBuf>) -> Self {
         self.global.log = Some(log.into());
         self
@@ -285,6 +238,21 @@ impl RunscBuilder {
         self
     }
 
+    /// Whether runsc runs in a process group of its own (default `true`),
+    /// like the Go client's `Setpgid`.
+    ///
+    /// In its own group, a deadline or a dropped call kills runsc and
+    /// everything it started with one signal, and a terminal's signals
+    /// (Ctrl-C) do not reach it. With `false`, runsc stays in the caller's
+    /// group: a terminal's signals reach it, a container given
+    /// [`ProcessIo::inherit`] can read the terminal, and a deadline or a
+    /// drop kills runsc alone (what it started is left to runsc's own
+    /// cleanup).
+    pub fn process_group(mut self, own_group: bool) -> Self {
+        self.process_group = own_group;
+        self
+    }
+
     /// The client, or the first invalid setting.
     pub fn build(self) -> Result<Runsc, Error> {
         if let Some(e) = self.error {
@@ -305,6 +273,7 @@ impl RunscBuilder {
                 output_limit: self.output_limit,
                 pdeath_signal: self.pdeath_signal,
                 envs: self.envs,
+                process_group: self.process_group,
             }),
             timeout: self.timeout,
         })
@@ -326,6 +295,59 @@ fn absolute(path: &Option<PathBuf>) -> Result<Option<PathBuf>, Error> {
 
 fn read_pid(path: &Path) -> Option<u32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// A pid file as it was before a call, to tell afterwards whether runsc
+/// wrote it during the call.
+#[derive(Debug)]
+struct PidFileWatch {
+    path: PathBuf,
+    before: Option<(u64, std::time::SystemTime)>,
+}
+
+impl PidFileWatch {
+    fn new(path: Option<&Path>) -> Option<Self> {
+        path.map(|path| Self {
+            path: path.to_owned(),
+            before: Self::stamp(path),
+        })
+    }
+
+    fn stamp(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.len(), meta.modified().ok()?))
+    }
+
+    /// Whether the file now holds a pid it did not hold before the call.
+    fn written(&self) -> bool {
+        let now = Self::stamp(&self.path);
+        now.is_some_and(|(len, _)| len > 0) && now != self.before && read_pid(&self.path).is_some()
+    }
+}
+
+/// Why an exit status 128 of `run`, `exec` or `restore` is runsc's own
+/// failure, or `None` when it is the container process's exit code; the
+/// rule is in the crate docs.
+fn runsc_failed_128(finished: &Finished, pid_file: Option<&PidFileWatch>) -> bool {
+    let stderr = String::from_utf8_lossy(&finished.stderr.bytes);
+    if finished.captured && (logfile::has_fatal_line(&stderr) || logfile::is_flag_error(&stderr)) {
+        return true;
+    }
+    match &finished.log {
+        LogReading::Read(Some(_)) | LogReading::Missing => return true,
+        LogReading::Read(None) | LogReading::NotConfigured => {}
+    }
+    if let Some(watch) = pid_file {
+        return !watch.written();
+    }
+    if matches!(finished.log, LogReading::Read(None)) {
+        return false;
+    }
+    // No log and no pid file: runsc never fails without saying why on
+    // stderr, so silence means the process exited 128. Anything on stderr
+    // may be runsc's error or the process's output; that cannot be told
+    // apart, and a failure must not read as success.
+    !(finished.captured && finished.stderr.total() == 0)
 }
 
 impl Runsc {
@@ -368,7 +390,7 @@ impl Runsc {
         }
     }
 
-    fn call<'a>(&self, command: Subcommand, io: Option<&'a Io>) -> Call<'a> {
+    fn call<'a>(&self, command: Subcommand, io: Option<&'a dyn Io>) -> Call<'a> {
         Call {
             args: self.invocation(command).to_args(),
             stdin: None,
@@ -402,14 +424,18 @@ impl Runsc {
     }
 
     /// Tells a failure of runsc itself apart from the exit status of the
-    /// container process it ran; see [`Runsc::run`].
-    fn process_exit(&self, finished: Finished) -> Result<ProcessExit, Error> {
+    /// container process it ran; see the crate docs for the rule.
+    fn process_exit(
+        &self,
+        finished: Finished,
+        pid_file: Option<&PidFileWatch>,
+    ) -> Result<ProcessExit, Error> {
         let code = match (finished.status.code(), finished.status.signal()) {
             (Some(code), _) => code,
             _ => return Err(finished.into_error()),
         };
         let runsc_failed = match code {
-            RUNSC_FAILURE_CODE => finished.runsc_error.is_some() || self.inner.json_log().is_none(),
+            RUNSC_FAILURE_CODE => runsc_failed_128(&finished, pid_file),
             GO_PANIC_CODE => is_go_panic(&finished.stderr.bytes),
             _ => false,
         };
@@ -425,9 +451,14 @@ impl Runsc {
 
     /// The outcome of `run` or `restore`: with `--detach` runsc exits 0 once
     /// the container runs, otherwise with the container's status.
-    fn foreground_exit(&self, finished: Finished, detach: bool) -> Result<ProcessExit, Error> {
+    fn foreground_exit(
+        &self,
+        finished: Finished,
+        detach: bool,
+        pid_file: Option<&PidFileWatch>,
+    ) -> Result<ProcessExit, Error> {
         if !detach {
-            return self.process_exit(finished);
+            return self.process_exit(finished, pid_file);
         }
         let finished = finished.success()?;
         Ok(ProcessExit {
@@ -438,7 +469,12 @@ impl Runsc {
     }
 
     /// `list --format=json`: every container under the root.
-    pub async fn list(&self) -> Result<Vec<Container>, Error> {
+    ///
+    /// `None` when runsc printed `null`, which runsc 20221219 prints when
+    /// the root holds no containers (Go encodes an empty list it never
+    /// appended to as `null`); `Some(vec![])` when it printed `[]`. Use
+    /// `unwrap_or_default()` when the difference does not matter.
+    pub async fn list(&self) -> Result<Option<Vec<Container>>, Error> {
         let finished = self
             .checked(Subcommand::List(cli::List {
                 format: Some(cli::ListFormat::Json),
@@ -473,16 +509,16 @@ impl Runsc {
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
         });
-        self.run_call(self.call(command, opts.io.as_ref()))
+        self.run_call(self.call(command, opts.io.as_deref()))
             .await?
             .success()
             .map(drop)
     }
 
     /// `start`: starts a created container. Returns as soon as runsc exits.
-    pub async fn start(&self, id: &ContainerId, io: Option<Io>) -> Result<(), Error> {
+    pub async fn start(&self, id: &ContainerId, io: Option<&dyn Io>) -> Result<(), Error> {
         let command = Subcommand::Start(cli::IdOnly { id: id.clone() });
-        self.run_call(self.call(command, io.as_ref()))
+        self.run_call(self.call(command, io))
             .await?
             .success()
             .map(drop)
@@ -492,19 +528,9 @@ impl Runsc {
     /// waits for it to exit.
     ///
     /// runsc passes the container's exit code on as its own, and exits 128
-    /// when it fails itself (bad bundle, existing id, ...). The rule used to
-    /// tell the two apart:
-    ///
-    /// - runsc killed by a signal: [`Error::Failed`];
-    /// - 128 with a JSON `--log` configured: [`Error::Failed`] if runsc
-    ///   logged an error during the call, else `Ok(128)`;
-    /// - 128 without a JSON log: [`Error::Failed`], since every runsc failure
-    ///   exits 128 and a process that exits 128 by itself is rare. Configure
-    ///   a JSON log to have such a process reported as `Ok(128)`;
-    /// - 2 with a Go panic's traceback on the captured stderr (no `Io`
-    ///   given): [`Error::Failed`], runsc crashed;
-    /// - any other exit code: `Ok` with that code.
-    ///
+    /// when it fails itself (bad bundle, existing id, ...). The crate docs
+    /// give the rule that tells the two apart ("runsc failed, or the
+    /// process exited 128"); [`Error::is_runsc_failure`] says which it was.
     /// A process killed by signal N is reported as 128 + N.
     pub async fn run(
         &self,
@@ -512,16 +538,20 @@ impl Runsc {
         bundle: impl AsRef<Path>,
         opts: &RunOpts,
     ) -> Result<ProcessExit, Error> {
+        let pid_file = absolute(&opts.pid_file)?;
         let command = Subcommand::Run(cli::Run {
             id: id.clone(),
             bundle: Some(bundle.as_ref().to_owned()),
-            pid_file: absolute(&opts.pid_file)?,
+            pid_file: pid_file.clone(),
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
             detach: opts.detach,
         });
-        let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
-        self.foreground_exit(finished, opts.detach)
+        let watch = PidFileWatch::new(pid_file.as_deref());
+        let finished = self
+            .run_call(self.call(command, opts.io.as_deref()))
+            .await?;
+        self.foreground_exit(finished, opts.detach, watch.as_ref())
     }
 
     /// `exec --process=F`: runs `process` in the container.
@@ -561,7 +591,10 @@ impl Runsc {
             additional_gids: Vec::new(),
             args: Vec::new(),
         });
-        let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
+        let watch = PidFileWatch::new(pid_file.as_deref());
+        let finished = self
+            .run_call(self.call(command, opts.io.as_deref()))
+            .await?;
         if opts.detach {
             finished.success()?;
             return Ok(ExecOutcome::Detached {
@@ -569,7 +602,8 @@ impl Runsc {
                 internal_pid: internal_pid_file.as_deref().and_then(read_pid),
             });
         }
-        self.process_exit(finished).map(ExecOutcome::Exited)
+        self.process_exit(finished, watch.as_ref())
+            .map(ExecOutcome::Exited)
     }
 
     /// `delete`: removes the container (`force` kills it first).
@@ -727,17 +761,21 @@ impl Runsc {
         bundle: impl AsRef<Path>,
         opts: &RestoreOpts,
     ) -> Result<ProcessExit, Error> {
+        let pid_file = absolute(&opts.pid_file)?;
         let command = Subcommand::Restore(cli::Restore {
             id: id.clone(),
             bundle: Some(bundle.as_ref().to_owned()),
             image_path: opts.image_path.clone(),
-            pid_file: absolute(&opts.pid_file)?,
+            pid_file: pid_file.clone(),
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
             detach: opts.detach,
         });
-        let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
-        self.foreground_exit(finished, opts.detach)
+        let watch = PidFileWatch::new(pid_file.as_deref());
+        let finished = self
+            .run_call(self.call(command, opts.io.as_deref()))
+            .await?;
+        self.foreground_exit(finished, opts.detach, watch.as_ref())
     }
 }
 

@@ -13,9 +13,13 @@ use super::null_default;
 /// runsc prints the runtime-spec `State` struct: `ociVersion`, `id`,
 /// `status`, `pid` (left out when 0), `bundle` and `annotations` (the
 /// bundle's, sorted by key; left out when there are none). It prints no
-/// `rootfs` or `created`, unlike runc. Serializing gives the same fields
-/// in the same order with the same omissions; [`super::encode`] adds Go's
-/// string escaping and runsc's framing for byte-identical output.
+/// `rootfs` or `created` (checked with `state` and `list --format=json`),
+/// unlike runc, whose `list` the Go client's `Container` type follows;
+/// [`Container::rootfs`] and [`Container::created`] are kept when a runsc
+/// or a runc-compatible tool prints them, and are `None` for 20221219.
+/// Serializing gives the same fields in the same order with the same
+/// omissions; `types::encode` (feature `fake`) adds Go's string escaping
+/// and runsc's framing for byte-identical output.
 ///
 /// Decoding ignores unknown fields and accepts a missing or `null`
 /// `annotations`; `id` and `status` are required, because an object
@@ -44,6 +48,16 @@ pub struct Container {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub annotations: BTreeMap<String, String>,
+    /// The root filesystem's path, when printed (runc's `list` does; runsc
+    /// 20221219 does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rootfs: Option<String>,
+    /// When the container was created, as printed (RFC 3339, e.g.
+    /// `2022-12-19T10:00:00.123456789Z`), when printed (runc's `list`
+    /// does; runsc 20221219 does not). Kept as text so that no time crate
+    /// is imposed; parse it with the one you use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
 }
 
 fn is_zero(pid: &i32) -> bool {

@@ -2,13 +2,13 @@
 //!
 //! Every type here has the shape runsc 20221219 prints (checked against
 //! output recorded from it, `scenarios/real-runsc/`): decoding ignores unknown
-//! fields, and serializing gives runsc's field order and omissions, so
-//! [`encode`] reproduces runsc's bytes.
+//! fields, and serializing gives runsc's field order and omissions (with the
+//! `fake` feature, `types::encode` reproduces runsc's bytes).
 //!
 //! | runsc command               | type                   | decoder                 |
 //! |-----------------------------|------------------------|-------------------------|
 //! | `state ID`                  | [`Container`]          | [`decode_state`]        |
-//! | `list --format=json`        | `Vec<`[`Container`]`>` | [`decode_list`]         |
+//! | `list --format=json`        | `Option<Vec<`[`Container`]`>>` | [`decode_list`] |
 //! | `events --stats ID`         | [`Stats`]              | [`decode_stats`]        |
 //! | `events [--interval=N] ID`  | [`Event`] stream       | [`EventDecoder`]        |
 //! | `wait ID`                   | [`WaitResult`]         | [`decode_wait`]         |
@@ -16,6 +16,7 @@
 //! | `ps [--format=table] ID`    | [`TopResults`]         | [`parse_ps_output`]     |
 
 mod container;
+#[cfg(feature = "fake")]
 pub mod encode;
 mod event;
 mod events_decoder;
@@ -41,11 +42,11 @@ pub fn decode_state(bytes: &[u8]) -> Result<Container, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
 
-/// Decodes `runsc list --format=json`, which prints `null` when the root
-/// holds no containers.
-pub fn decode_list(bytes: &[u8]) -> Result<Vec<Container>, serde_json::Error> {
-    let list: Option<Vec<Container>> = serde_json::from_slice(bytes)?;
-    Ok(list.unwrap_or_default())
+/// Decodes `runsc list --format=json`: `None` for `null`, which runsc
+/// prints when the root holds no containers, `Some` for a JSON array
+/// (also `[]`).
+pub fn decode_list(bytes: &[u8]) -> Result<Option<Vec<Container>>, serde_json::Error> {
+    serde_json::from_slice(bytes)
 }
 
 /// Decodes `runsc wait ID` (also with `--pid` or `--rootpid`).

@@ -270,7 +270,8 @@ async fn a_runsc_panic_during_run_is_an_error_but_exit_2_of_the_process_is_not()
 
 #[tokio::test]
 async fn with_a_json_log_and_no_logged_error_128_is_the_process_exit_code() {
-    let fake = Fake::json_log("exit 128");
+    // runsc creates its log (O_CREATE) before anything else, so it exists.
+    let fake = Fake::json_log(r#": >>"$root/log.json"; exit 128"#);
     let exit = fake
         .runsc
         .exec(&id("c1"), &process(&["sh"]), &ExecOpts::default())
@@ -356,10 +357,7 @@ async fn detached_exec_gets_a_pid_file_and_reports_the_pid() {
 echo 4242 >"$pidfile"
 exit 0"#,
     );
-    let opts = ExecOpts {
-        detach: true,
-        ..Default::default()
-    };
+    let opts = ExecOpts::default().with_detach(true);
     let outcome = fake
         .runsc
         .exec(&id("c1"), &process(&["sleep", "9"]), &opts)
@@ -379,10 +377,7 @@ exit 0"#,
 #[tokio::test]
 async fn relative_pid_files_are_made_absolute() {
     let fake = Fake::new("exit 0");
-    let opts = CreateOpts {
-        pid_file: Some("some/dir/c1.pid".into()),
-        ..Default::default()
-    };
+    let opts = CreateOpts::default().with_pid_file("some/dir/c1.pid");
     fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap();
     let cwd = std::env::current_dir().unwrap();
     let argv = fake.argv();
@@ -431,7 +426,9 @@ async fn decoded_results_and_decode_errors() {
     }
 
     let fake = Fake::new("echo null");
-    assert!(fake.runsc.list().await.unwrap().is_empty());
+    assert_eq!(fake.runsc.list().await.unwrap(), None);
+    let fake = Fake::new("echo '[]'");
+    assert_eq!(fake.runsc.list().await.unwrap(), Some(vec![]));
     let fake = Fake::new("echo '[1,7]'");
     assert_eq!(fake.runsc.ps(&id("c1")).await.unwrap(), vec![1, 7]);
 }
@@ -466,7 +463,7 @@ async fn top_keeps_an_excerpt_of_a_table_it_cannot_parse() {
 async fn delete_and_kill_render_their_options() {
     let fake = Fake::new("exit 0");
     fake.runsc
-        .delete(&id("c1"), &DeleteOpts { force: true })
+        .delete(&id("c1"), &DeleteOpts::default().with_force(true))
         .await
         .unwrap();
     assert_eq!(fake.argv(), ["delete", "--force", "c1"]);
@@ -474,10 +471,7 @@ async fn delete_and_kill_render_their_options() {
         .kill(
             &id("c1"),
             nix::sys::signal::Signal::SIGKILL,
-            &KillOpts {
-                all: true,
-                pid: None,
-            },
+            &KillOpts::default().with_all(true),
         )
         .await
         .unwrap();

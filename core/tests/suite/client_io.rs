@@ -7,20 +7,17 @@ use std::time::Duration;
 
 use crate::support::{id, Fake};
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
-use runsc::client::ConsoleSocket;
-use runsc::{CreateOpts, Io, RunOpts};
+use runsc::ConsoleSocket;
+use runsc::{CreateOpts, ProcessIo, RunOpts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn piped_io_gives_the_caller_the_containers_stdio() {
     let fake = Fake::new("cat; echo to-stderr >&2; exit 0");
-    let (io, mut pipes) = Io::piped().unwrap();
+    let (io, mut pipes) = ProcessIo::piped().unwrap();
     let runsc = fake.runsc.clone();
     let call = tokio::spawn(async move {
-        let opts = RunOpts {
-            io: Some(io),
-            ..Default::default()
-        };
+        let opts = RunOpts::default().with_io(io);
         runsc.run(&id("c1"), "/bundle", &opts).await
     });
     pipes
@@ -46,16 +43,14 @@ async fn piped_io_gives_the_caller_the_containers_stdio() {
 #[tokio::test]
 async fn an_io_with_descriptors_serves_one_call() {
     let fake = Fake::new("exit 0");
-    let (io, _pipes) = Io::piped().unwrap();
-    let opts = CreateOpts {
-        io: Some(io),
-        ..Default::default()
-    };
+    let (io, _pipes) = ProcessIo::piped().unwrap();
+    let opts = CreateOpts::default().with_io(io);
     fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap();
     let err = fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap_err();
     assert!(err.is_invalid_input(), "{err}");
     assert!(
-        err.to_string().contains("make a new Io for each call"),
+        err.to_string()
+            .contains("make a new ProcessIo for each call"),
         "{err}"
     );
 }
@@ -68,10 +63,7 @@ async fn null_io_gives_eof_and_discards_output() {
         .run(
             &id("c1"),
             "/b",
-            &RunOpts {
-                io: Some(Io::null()),
-                ..Default::default()
-            },
+            &RunOpts::default().with_io(ProcessIo::null()),
         )
         .await
         .unwrap();
@@ -79,11 +71,8 @@ async fn null_io_gives_eof_and_discards_output() {
     assert!(exit.stdout.bytes.is_empty());
     assert_eq!(std::fs::read(fake.dir.path().join("stdin")).unwrap(), b"");
     // null and inherit are reusable.
-    let io = Io::null();
-    let opts = CreateOpts {
-        io: Some(io),
-        ..Default::default()
-    };
+    let io = ProcessIo::null();
+    let opts = CreateOpts::default().with_io(io);
     fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap();
     fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap();
 }
@@ -96,10 +85,7 @@ async fn io_from_files() {
     let stdin = std::fs::File::open(dir.join("in")).unwrap();
     let stdout = std::fs::File::create(dir.join("out")).unwrap();
     let stderr = std::fs::File::create(dir.join("err")).unwrap();
-    let opts = RunOpts {
-        io: Some(Io::from_fds(stdin, stdout, stderr)),
-        ..Default::default()
-    };
+    let opts = RunOpts::default().with_io(ProcessIo::from_fds(stdin, stdout, stderr));
     fake.runsc.run(&id("c1"), "/b", &opts).await.unwrap();
     assert_eq!(
         std::fs::read_to_string(dir.join("out")).unwrap(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::support::{id, read_pid, wait_for_file, wait_until_reaped, Fake};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
-use runsc::client::{ExitFuture, LoggingMonitor, Monitor};
+use runsc::{ExitFuture, LoggingMonitor, Monitor};
 use tokio::process::{Child, Command};
 
 /// Reaps with its own `waitpid`, as a shim's reaper would, and counts calls.

@@ -84,7 +84,9 @@ fn every_recorded_json_output_decodes_and_encodes_back_to_the_same_bytes() {
                 seen.state.insert(name, state);
             }
             Subcommand::List(list) if ok && list.format == Some(ListFormat::Json) => {
-                let list = decode_list(out).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+                let list = decode_list(out)
+                    .unwrap_or_else(|e| panic!("{}: {e}", case.name))
+                    .unwrap_or_default();
                 assert_eq!(encode_list(&list), *out, "{}", case.name);
                 seen.list.insert(name, list);
             }
@@ -209,7 +211,7 @@ fn annotations_and_go_string_escapes_round_trip_byte_for_byte() {
     assert_eq!(state.bundle, "/tmp/types-probe.qeqztQ/b<&>ü");
     assert_eq!(state.annotations["alpha"], "a<b>&c\u{2028}");
     assert_eq!(encode_state(&state), ANNOTATED_STATE);
-    let list = decode_list(ANNOTATED_LIST).unwrap();
+    let list = decode_list(ANNOTATED_LIST).unwrap().expect("an array");
     assert_eq!(list, [state]);
     assert_eq!(encode_list(&list), ANNOTATED_LIST);
     snapshot_debug("decode_annotated_state", &list);
@@ -230,8 +232,8 @@ fn go_escapes_control_characters_without_short_forms_for_b_and_f() {
 
 #[test]
 fn empty_list_is_null_both_ways() {
-    assert_eq!(decode_list(b"null\n").unwrap(), []);
-    assert_eq!(decode_list(b"[]").unwrap(), []);
+    assert_eq!(decode_list(b"null\n").unwrap(), None);
+    assert_eq!(decode_list(b"[]").unwrap(), Some(vec![]));
     assert_eq!(encode_list(&[]), b"null\n");
     assert_eq!(decode_ps_json(b"null").unwrap(), Vec::<i32>::new());
     assert_eq!(encode_pids(&[]), b"[]\n");
@@ -240,16 +242,17 @@ fn empty_list_is_null_both_ways() {
 #[test]
 fn container_state_is_lenient_where_go_is_and_strict_about_id_and_status() {
     let c = decode_state(
-        br#"{"id":"a","status":"weird","annotations":null,"rootfs":"/r","created":"2020-01-01T00:00:00Z"}"#,
+        br#"{"id":"a","status":"weird","annotations":null,"owner":"x","rootfs":"/r","created":"2020-01-01T00:00:00Z"}"#,
     )
     .unwrap();
     assert_eq!(c.status, Status::Unknown("weird".into()));
     assert_eq!(c.pid, 0);
     assert!(c.annotations.is_empty());
+    assert_eq!(c.rootfs.as_deref(), Some("/r"));
     // pid 0 and empty annotations are left out, unknown fields are dropped.
     assert_eq!(
         to_go_json(&c).unwrap(),
-        br#"{"ociVersion":"","id":"a","status":"weird","bundle":""}"#
+        br#"{"ociVersion":"","id":"a","status":"weird","bundle":"","rootfs":"/r","created":"2020-01-01T00:00:00Z"}"#
     );
     for missing in [&br#"{"status":"running"}"#[..], br#"{"id":"a"}"#] {
         let err = decode_state(missing).unwrap_err();
@@ -440,9 +443,37 @@ fn container_serializes_in_runsc_field_order() {
         pid: -1,
         bundle: "/b".into(),
         annotations: [("k".to_owned(), "v".to_owned())].into(),
+        rootfs: None,
+        created: None,
     };
     assert_eq!(
         encode_state(&c),
         b"{\n  \"ociVersion\": \"1.0.2-dev\",\n  \"id\": \"c\",\n  \"status\": \"stopped\",\n  \"pid\": -1,\n  \"bundle\": \"/b\",\n  \"annotations\": {\n    \"k\": \"v\"\n  }\n}"
+    );
+}
+
+#[test]
+fn rootfs_and_created_are_kept_when_printed_and_left_out_when_absent() {
+    // runc's `list --format=json` shape; runsc 20221219 prints neither field.
+    let runc_like = br#"[{"ociVersion":"1.0.2","id":"c","pid":7,"status":"running","bundle":"/b","rootfs":"/b/rootfs","created":"2022-12-19T10:00:00.123456789Z","owner":""}]"#;
+    let list = decode_list(runc_like).unwrap().expect("an array");
+    assert_eq!(list[0].rootfs.as_deref(), Some("/b/rootfs"));
+    assert_eq!(
+        list[0].created.as_deref(),
+        Some("2022-12-19T10:00:00.123456789Z")
+    );
+    let encoded = String::from_utf8(encode_list(&list)).unwrap();
+    assert!(
+        encoded.contains(r#""rootfs":"/b/rootfs","created":"2022-12-19T10:00:00.123456789Z""#),
+        "{encoded}"
+    );
+
+    let runsc =
+        decode_state(b"{\"id\":\"c\",\"status\":\"created\",\"pid\":3,\"bundle\":\"/b\"}").unwrap();
+    assert_eq!((runsc.rootfs, runsc.created), (None, None));
+    let again = String::from_utf8(encode_state(&decode_state(ANNOTATED_STATE).unwrap())).unwrap();
+    assert!(
+        !again.contains("rootfs") && !again.contains("created\":"),
+        "{again}"
     );
 }

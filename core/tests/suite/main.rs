@@ -14,6 +14,7 @@ mod cli_argv;
 mod cli_vs_real;
 mod client_errors;
 mod client_exec;
+mod client_failure_rule;
 mod client_io;
 mod client_monitor;
 mod decode;

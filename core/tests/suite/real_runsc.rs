@@ -13,10 +13,12 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::support::{next, process, read_pid};
+use crate::support::{next, process, read_pid, LogSetup};
 use runsc::cli::{ContainerId, LogFormat};
 use runsc::types::Status;
-use runsc::{CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, KillOpts, RunOpts, Runsc, WaitOpts};
+use runsc::{
+    CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, KillOpts, RunOpts, Runsc, RunscBuilder, WaitOpts,
+};
 use tempfile::TempDir;
 
 /// The runsc to test, or why the tests cannot run.
@@ -143,13 +145,18 @@ impl Sandbox {
         dir
     }
 
-    /// A client for this root, with a JSON log at `log.json` when `json_log`.
-    fn client(&self, json_log: bool) -> Runsc {
-        let mut builder = Runsc::builder()
+    /// A builder for this root, with no log.
+    fn builder(&self) -> RunscBuilder {
+        Runsc::builder()
             .command(&self.runsc)
             .root(self.root())
             .config("network", "none")
-            .timeout(Duration::from_secs(60));
+            .timeout(Duration::from_secs(60))
+    }
+
+    /// A client for this root, with a JSON log at `log.json` when `json_log`.
+    fn client(&self, json_log: bool) -> Runsc {
+        let mut builder = self.builder();
         if json_log {
             builder = builder
                 .log(self.dir.path().join("log.json"))
@@ -188,10 +195,7 @@ async fn lifecycle_against_real_runsc() {
     // runsc create exits in a fraction of a second while the sandbox keeps
     // the stdout/stderr pipes open for the container's whole life; the
     // call must return anyway (the container sleeps for 1000 s).
-    let opts = CreateOpts {
-        pid_file: Some(pid_file.clone()),
-        ..Default::default()
-    };
+    let opts = CreateOpts::default().with_pid_file(pid_file.clone());
     tokio::time::timeout(Duration::from_secs(30), runsc.create(&id, &bundle, &opts))
         .await
         .expect("create waited for the sandbox to close its stdio")
@@ -207,7 +211,7 @@ async fn lifecycle_against_real_runsc() {
         .expect("start waited for the sandbox to close its stdio")
         .expect("start failed");
     assert_eq!(runsc.state(&id).await.unwrap().status, Status::Running);
-    let listed = runsc.list().await.unwrap();
+    let listed = runsc.list().await.unwrap().expect("a list, not null");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, id.as_str());
 
@@ -262,11 +266,9 @@ async fn lifecycle_against_real_runsc() {
         runsc.exec(
             &id,
             &process(&["sleep", "1000"]),
-            &ExecOpts {
-                detach: true,
-                internal_pid_file: Some(sandbox.dir.path().join("exec-internal.pid")),
-                ..Default::default()
-            },
+            &ExecOpts::default()
+                .with_detach(true)
+                .with_internal_pid_file(sandbox.dir.path().join("exec-internal.pid")),
         ),
     )
     .await
@@ -352,6 +354,80 @@ async fn failures_against_real_runsc() {
     );
 }
 
+/// runsc's own failures and a process that really exits 128, under every
+/// `--log` setup: the failures are errors, the exit code is an exit code
+/// (except where runsc cannot open its log and so runs nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runsc_failure_or_exit_128_under_every_log_setup() {
+    let Some(path) = runsc_or_skip("runsc_failure_or_exit_128_under_every_log_setup") else {
+        return;
+    };
+    let mut sandbox = Sandbox::new(path);
+    let bad_bundle = sandbox.dir.path().join("bad-bundle");
+    std::fs::create_dir(&bad_bundle).unwrap();
+    std::fs::write(bad_bundle.join("config.json"), "{").unwrap();
+    let exits_128 = sandbox.bundle("exits-128", &["sh", "-c", "exit 128"]);
+    let sleeper = sandbox.bundle("sleeper", &["sleep", "1000"]);
+    let running = sandbox.id("running");
+    sandbox
+        .client(false)
+        .run(&running, &sleeper, &RunOpts::default().with_detach(true))
+        .await
+        .expect("a detached sleeper");
+    let missing = sandbox.id("missing");
+
+    for log in LogSetup::ALL {
+        let what = format!("{log:?}");
+        let runsc = log
+            .configure(sandbox.builder(), sandbox.dir.path())
+            .build()
+            .unwrap();
+
+        let id = sandbox.id("bad");
+        let err = runsc
+            .run(&id, &bad_bundle, &RunOpts::default())
+            .await
+            .expect_err(&what);
+        assert!(err.is_runsc_failure(), "{what}: {err}");
+        assert_eq!(err.exit_code(), Some(128), "{what}: {err}");
+
+        let err = runsc
+            .exec(&missing, &process(&["true"]), &ExecOpts::default())
+            .await
+            .expect_err(&what);
+        assert!(err.is_runsc_failure(), "{what}: {err}");
+
+        let id = sandbox.id("exit128");
+        let ran = runsc.run(&id, &exits_128, &RunOpts::default()).await;
+        let exec = runsc
+            .exec(
+                &running,
+                &process(&["sh", "-c", "exit 128"]),
+                &ExecOpts::default(),
+            )
+            .await;
+        if log == LogSetup::MissingDir {
+            let err = ran.expect_err(&what);
+            assert!(err.to_string().contains("error opening log file"), "{err}");
+            assert!(exec.expect_err(&what).is_runsc_failure());
+        } else {
+            assert_eq!(ran.expect(&what).code, 128, "{what}");
+            assert_eq!(exec.expect(&what).code(), Some(128), "{what}");
+        }
+        if matches!(log, LogSetup::Text | LogSetup::Json) {
+            let err = runsc
+                .exec(&missing, &process(&["true"]), &ExecOpts::default())
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.runsc_error(),
+                Some("loading sandbox: file does not exist"),
+                "{what}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn run_passes_the_container_exit_code_on() {
     let Some(path) = runsc_or_skip("run_passes_the_container_exit_code_on") else {
@@ -379,11 +455,8 @@ async fn console_socket_receives_the_pty_from_real_runsc() {
     let bundle =
         sandbox.bundle_with_terminal("bundle", &["sh", "-c", "echo tty-ok; sleep 1000"], true);
     let runsc = sandbox.client(true);
-    let console = runsc::client::ConsoleSocket::new().unwrap();
-    let opts = CreateOpts {
-        console_socket: Some(console.path().to_owned()),
-        ..Default::default()
-    };
+    let console = runsc::ConsoleSocket::new().unwrap();
+    let opts = CreateOpts::default().with_console_socket(console.path().to_owned());
     let (created, received) = tokio::join!(
         runsc.create(&id, &bundle, &opts),
         tokio::time::timeout(Duration::from_secs(30), console.receive()),
@@ -410,7 +483,7 @@ async fn console_socket_receives_the_pty_from_real_runsc() {
         .unwrap();
     assert!(output.contains("tty-ok"), "{output:?}");
     runsc
-        .delete(&id, &DeleteOpts { force: true })
+        .delete(&id, &DeleteOpts::default().with_force(true))
         .await
         .unwrap();
 }

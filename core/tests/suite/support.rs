@@ -73,6 +73,39 @@ impl Fake {
     }
 }
 
+/// How a test configures runsc's `--log`, for the cases that tell runsc's
+/// failure from a process that exits 128.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogSetup {
+    /// No `--log`.
+    None,
+    /// `--log` (JSON) in a directory that does not exist: runsc cannot open it.
+    MissingDir,
+    /// `--log` with the default (text) format.
+    Text,
+    /// `--log` with `--log-format=json`.
+    Json,
+}
+
+impl LogSetup {
+    /// Every setup.
+    pub const ALL: [Self; 4] = [Self::None, Self::MissingDir, Self::Text, Self::Json];
+
+    /// `builder` with this log setup, the log kept under `dir`.
+    pub fn configure(self, builder: RunscBuilder, dir: &Path) -> RunscBuilder {
+        match self {
+            Self::None => builder,
+            Self::MissingDir => builder
+                .log(dir.join("no-such-dir").join("runsc.log.json"))
+                .log_format(runsc::cli::LogFormat::Json),
+            Self::Text => builder.log(dir.join("runsc.log")),
+            Self::Json => builder
+                .log(dir.join("runsc.log.json"))
+                .log_format(runsc::cli::LogFormat::Json),
+        }
+    }
+}
+
 /// Reads a pid written by the fixture.
 pub fn read_pid(path: &Path) -> i32 {
     std::fs::read_to_string(path)

@@ -528,7 +528,7 @@ impl Layout {
 async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Result<Value, String> {
     let id = |name: &str| layout.id(name);
     Ok(match call {
-        Call::List => result(runsc.list().await, scrub),
+        Call::List => result(runsc.list().await.map(Option::unwrap_or_default), scrub),
         Call::State { id: name } => result(runsc.state(id(name)?).await, scrub),
         Call::Create {
             id: name,
@@ -536,10 +536,10 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
             pid_file,
         } => {
             let path = layout.tmp.join(format!("{name}.pid"));
-            let opts = CreateOpts {
-                pid_file: pid_file.then(|| path.clone()),
-                ..CreateOpts::default()
-            };
+            let mut opts = CreateOpts::default();
+            if *pid_file {
+                opts = opts.with_pid_file(path.clone());
+            }
             let mut out = result(
                 runsc.create(id(name)?, layout.bundle(bundle)?, &opts).await,
                 scrub,
@@ -555,10 +555,7 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
             bundle,
             detach,
         } => {
-            let opts = RunOpts {
-                detach: *detach,
-                ..RunOpts::default()
-            };
+            let opts = RunOpts::default().with_detach(*detach);
             match runsc.run(id(name)?, layout.bundle(bundle)?, &opts).await {
                 Ok(exit) => {
                     json!({"ok": {"code": exit.code, "stdout": scrub.text(&exit.stdout.to_text())}})
@@ -572,11 +569,10 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
             detach,
         } => {
             let path = layout.tmp.join(format!("{name}-exec.pid"));
-            let opts = ExecOpts {
-                detach: *detach,
-                pid_file: detach.then(|| path.clone()),
-                ..ExecOpts::default()
-            };
+            let mut opts = ExecOpts::default().with_detach(*detach);
+            if *detach {
+                opts = opts.with_pid_file(path.clone());
+            }
             match runsc.exec(id(name)?, &process(args)?, &opts).await {
                 Ok(ExecOutcome::Exited(exit)) => {
                     json!({"ok": {"code": exit.code, "stdout": scrub.text(&exit.stdout.to_text())}})
@@ -588,7 +584,9 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
             }
         }
         Call::Delete { id: name, force } => result(
-            runsc.delete(id(name)?, &DeleteOpts { force: *force }).await,
+            runsc
+                .delete(id(name)?, &DeleteOpts::default().with_force(*force))
+                .await,
             scrub,
         ),
         Call::Kill {
@@ -599,14 +597,7 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
             let signal = runsc::cli::Signal::from_arg(signal);
             result(
                 runsc
-                    .kill(
-                        id(name)?,
-                        signal,
-                        &KillOpts {
-                            all: *all,
-                            pid: None,
-                        },
-                    )
+                    .kill(id(name)?, signal, &KillOpts::default().with_all(*all))
                     .await,
                 scrub,
             )
@@ -677,19 +668,16 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
             runsc
                 .wait(
                     id(name)?,
-                    &WaitOpts {
-                        pid: *pid,
-                        rootpid: None,
+                    &match pid {
+                        Some(pid) => WaitOpts::default().with_pid(*pid),
+                        None => WaitOpts::default(),
                     },
                 )
                 .await,
             scrub,
         ),
         Call::Checkpoint { id: name, image } => {
-            let opts = CheckpointOpts {
-                image_path: Some(layout.tmp.join(image)),
-                leave_running: false,
-            };
+            let opts = CheckpointOpts::default().with_image_path(layout.tmp.join(image));
             result(runsc.checkpoint(id(name)?, &opts).await, scrub)
         }
         Call::Restore {
@@ -697,11 +685,9 @@ async fn one(runsc: &Runsc, call: &Call, layout: &Layout, scrub: &Scrub) -> Resu
             bundle,
             image,
         } => {
-            let opts = RestoreOpts {
-                image_path: Some(layout.tmp.join(image)),
-                detach: true,
-                ..RestoreOpts::default()
-            };
+            let opts = RestoreOpts::default()
+                .with_image_path(layout.tmp.join(image))
+                .with_detach(true);
             match runsc
                 .restore(id(name)?, layout.bundle(bundle)?, &opts)
                 .await

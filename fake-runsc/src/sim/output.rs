@@ -25,6 +25,8 @@ fn container(entry: &Entry, status: Status) -> types::Container {
         pid,
         bundle: entry.bundle.to_string_lossy().into_owned(),
         annotations: Default::default(),
+        rootfs: None,
+        created: None,
     }
 }
 

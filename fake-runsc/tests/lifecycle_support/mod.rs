@@ -182,10 +182,7 @@ impl Case {
 
     /// `run --detach`, recorded as such; the container must start.
     pub async fn run_detached(&self, id: &runsc::cli::ContainerId, bundle: &std::path::Path) {
-        let opts = runsc::RunOpts {
-            detach: true,
-            ..Default::default()
-        };
+        let opts = runsc::RunOpts::default().with_detach(true);
         let result = self.runsc.run(id, bundle, &opts).await;
         self.record("run --detach", &result);
         result.expect("run --detach");

@@ -338,7 +338,7 @@ fn real_lifecycles(
         match result {
             Ok(lifecycle) => calls.push(lifecycle),
             Err(e) => {
-                let _ = rt.block_on(runsc.delete(&id, &DeleteOpts { force: true }));
+                let _ = rt.block_on(runsc.delete(&id, &DeleteOpts::default().with_force(true)));
                 return Err(format!("real runsc: {e}"));
             }
         }

@@ -62,7 +62,8 @@ pub fn figure(config: &Config) -> Result<Vec<Row>, String> {
     }
     let leftover = rt
         .block_on(runsc.list())
-        .map_err(|e| format!("list after the lifecycles: {e}"))?;
+        .map_err(|e| format!("list after the lifecycles: {e}"))?
+        .unwrap_or_default();
     if !failures.is_empty() {
         return Err(format!(
             "{} of {count} concurrent lifecycles failed; first: {}",
