@@ -195,6 +195,24 @@
 //!   appended after the container id and fails with a usage message.
 //! - Every call has an optional deadline, and cancellation kills runsc's
 //!   whole process group.
+//! - runsc gets a process group of its own by default (the Go client's
+//!   `Setpgid` defaults to false), so that a deadline can kill everything it
+//!   started; [`RunscBuilder::process_group`] turns that off.
+//! - `Container` has `rootfs` and `created` as options: runsc prints
+//!   neither, and the Go client's zero values (an empty path, the year 1)
+//!   would read as real values.
+//!
+//! ## The Go client's features, here
+//!
+//! | Go client                           | here                                   |
+//! |-------------------------------------|----------------------------------------|
+//! | `IO` interface (`Set(*exec.Cmd)`)   | the [`Io`] trait ([`Io::set`])         |
+//! | `NewPipeIO(uid, gid)`               | [`ProcessIo::piped_owned_by`]          |
+//! | `NewNullIO`, inherited stdio        | [`ProcessIo::null`], [`ProcessIo::inherit`] |
+//! | `Runsc.Setpgid`                     | [`RunscBuilder::process_group`]        |
+//! | `Runsc.PdeathSignal`                | [`RunscBuilder::pdeath_signal`]        |
+//! | `ProcessMonitor`                    | [`Monitor`]                            |
+//! | `List` (`[]*Container`)             | [`Runsc::list`], `None` for `null`     |
 
 #![warn(missing_docs)]
 

@@ -134,3 +134,66 @@ fn helpers_on_errors_that_are_not_failures() {
     assert_eq!(err.stderr(), None);
     assert_eq!(err.runsc_error(), None);
 }
+
+#[test]
+fn invalid_input_shows_the_value_escaped_once() {
+    let err = runsc::cli::ContainerId::new("a\0b").unwrap_err();
+    match &err {
+        Error::InvalidInput { value, .. } => assert_eq!(value, "a\0b"),
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.starts_with(r#"invalid container id "a\0b": "#),
+        "{text}"
+    );
+    assert!(!text.contains(r"\\0"), "escaped twice: {text}");
+}
+
+#[test]
+fn a_huge_stderr_is_cut_in_the_message_and_kept_whole_on_the_error() {
+    let noise = "container output line\n".repeat(4 * 1024 * 1024 / 22);
+    let stderr = format!("{noise}loading sandbox: file does not exist\n");
+    let err = Error::Failed {
+        argv: vec!["runsc".into(), "exec".into(), "c1".into()],
+        status: ExitStatus::from_raw(128 << 8),
+        stderr: stderr.clone(),
+        runsc_error: None,
+    };
+    let text = err.to_string();
+    let bound = runsc::DISPLAY_STDERR_LIMIT + 200;
+    assert!(text.len() < bound, "{} bytes", text.len());
+    // The head, the tail (where runsc's own error is) and how much was cut.
+    assert!(text.contains(": container output line\n"), "{text}");
+    assert!(
+        text.ends_with("loading sandbox: file does not exist"),
+        "{text}"
+    );
+    let cut = stderr.trim_end().len() - runsc::DISPLAY_STDERR_LIMIT;
+    assert!(
+        text.contains(&format!(
+            "[{cut} bytes of stderr cut; Error::stderr has all {} bytes]",
+            stderr.trim_end().len()
+        )),
+        "{text}"
+    );
+    assert_eq!(err.stderr(), Some(stderr.as_str()));
+    assert!(err.is_not_found());
+
+    // At the limit nothing is cut; multi-byte text is cut on char boundaries.
+    let fits = "é".repeat(runsc::DISPLAY_STDERR_LIMIT / 2);
+    let err = Error::Failed {
+        argv: vec!["runsc".into()],
+        status: ExitStatus::from_raw(1 << 8),
+        stderr: fits.clone(),
+        runsc_error: None,
+    };
+    assert!(err.to_string().ends_with(&fits));
+    let over = Error::Failed {
+        argv: vec!["runsc".into()],
+        status: ExitStatus::from_raw(1 << 8),
+        stderr: format!("{fits}x{fits}"),
+        runsc_error: None,
+    };
+    assert!(over.to_string().contains("bytes of stderr cut"));
+}

@@ -717,3 +717,18 @@ async fn builder_env_reaches_runsc_and_nothing_else_changes() {
     assert_eq!(result.exit_status, 42);
     assert!(std::env::var_os("FAKE_RUNSC_TEST_STATUS").is_none());
 }
+
+#[tokio::test]
+async fn a_failure_with_megabytes_of_stderr_reads_short_and_keeps_it_all() {
+    let fake = Fake::new(
+        r#"head -c 3000000 /dev/zero | tr '\0' 'x' >&2
+echo >&2
+echo 'loading container: file does not exist' >&2
+exit 128"#,
+    );
+    let err = fake.runsc.state(&id("c1")).await.unwrap_err();
+    assert!(err.to_string().len() < runsc::DISPLAY_STDERR_LIMIT + 1024);
+    assert!(err.to_string().contains("bytes of stderr cut"), "{err}");
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(err.stderr().map(str::len), Some(3_000_000 + 1 + 39));
+}

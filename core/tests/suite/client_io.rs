@@ -161,3 +161,137 @@ fn console_socket_directory_goes_away_on_drop() {
     drop(console);
     assert!(!dir.exists());
 }
+
+/// An `Io` of the user's own: stdout into a file it opens per call,
+/// stderr discarded.
+#[derive(Debug)]
+struct StdoutToFile(std::path::PathBuf);
+
+impl runsc::Io for StdoutToFile {
+    fn set(&self, command: &mut tokio::process::Command) -> Result<(), runsc::Error> {
+        let file = std::fs::File::create(&self.0).map_err(|source| runsc::Error::Io {
+            context: format!("creating {}", self.0.display()),
+            source,
+        })?;
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(file)
+            .stderr(std::process::Stdio::null());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_users_own_io_gives_runsc_its_stdio() {
+    let fake = Fake::new("echo from-the-container; echo hidden >&2; exit 0");
+    let out = fake.dir.path().join("captured");
+    let io = StdoutToFile(out.clone());
+    fake.runsc
+        .start(&id("c1"), Some(&io as &dyn runsc::Io))
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "from-the-container\n"
+    );
+    // The same Io serves another call, through the options too.
+    let exit = fake
+        .runsc
+        .run(&id("c1"), "/b", &RunOpts::default().with_io(io))
+        .await
+        .unwrap();
+    assert_eq!(exit.code, 0);
+    assert!(exit.stdout.bytes.is_empty(), "stdout went to the file");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "from-the-container\n"
+    );
+}
+
+/// Owner (`uid:gid`) of runsc's stdin, stdout and stderr, as the fixture
+/// sees them, printed on stdout.
+const PRINT_OWNERS: &str =
+    r#"for fd in 0 1 2; do stat -L -c %u:%g /proc/self/fd/$fd; done; exit 0"#;
+
+async fn owners(fake: &Fake, io: ProcessIo, mut pipes: runsc::IoPipes) -> String {
+    drop(pipes.stdin);
+    fake.runsc
+        .run(&id("c1"), "/b", &RunOpts::default().with_io(io))
+        .await
+        .unwrap();
+    let mut out = String::new();
+    pipes.stdout.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn pipes_can_be_owned_by_a_given_uid_and_gid() {
+    let fake = Fake::new(PRINT_OWNERS);
+    let (uid, gid) = (nix::unistd::getuid(), nix::unistd::getgid());
+    let (io, pipes) = ProcessIo::piped_owned_by(uid.as_raw(), gid.as_raw()).unwrap();
+    let mine = format!("{uid}:{gid}\n");
+    assert_eq!(owners(&fake, io, pipes).await, mine.repeat(3));
+
+    let other = (uid.as_raw() + 1000, gid.as_raw() + 1000);
+    match ProcessIo::piped_owned_by(other.0, other.1) {
+        Ok((io, pipes)) => {
+            // Only a process with CAP_CHOWN may give the pipes away.
+            assert!(uid.is_root(), "chown to another user worked without root");
+            let theirs = format!("{}:{}\n", other.0, other.1);
+            assert_eq!(owners(&fake, io, pipes).await, theirs.repeat(3));
+        }
+        Err(err) => {
+            assert!(!uid.is_root(), "root could not chown the pipes: {err}");
+            assert!(err.to_string().contains("giving runsc's ends"), "{err}");
+        }
+    }
+}
+
+/// The process group the fixture runs in, from `/proc/self/stat` (field 5).
+const PRINT_PGRP: &str = r#"cut -d' ' -f5 /proc/$$/stat; exit 0"#;
+
+#[tokio::test]
+async fn runsc_gets_its_own_process_group_unless_told_otherwise() {
+    let fake = Fake::new(PRINT_PGRP);
+    let exit = fake
+        .runsc
+        .run(&id("c1"), "/b", &RunOpts::default())
+        .await
+        .unwrap();
+    let pgrp: i32 = String::from_utf8_lossy(&exit.stdout.bytes)
+        .trim()
+        .parse()
+        .unwrap();
+    let runsc_pid = crate::support::read_pid(&fake.dir.path().join("pid"));
+    assert_eq!(pgrp, runsc_pid, "runsc leads a group of its own");
+
+    let shared = Fake::with(PRINT_PGRP, |b, _| b.process_group(false));
+    let exit = shared
+        .runsc
+        .run(&id("c1"), "/b", &RunOpts::default())
+        .await
+        .unwrap();
+    let pgrp: i32 = String::from_utf8_lossy(&exit.stdout.bytes)
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(pgrp, nix::unistd::getpgrp().as_raw(), "runsc shares ours");
+}
+
+#[tokio::test]
+async fn a_deadline_kills_runsc_also_when_it_shares_our_group() {
+    let fake = Fake::with("exec sleep 3600", |b, _| {
+        b.process_group(false).timeout(Duration::from_millis(300))
+    });
+    let err = fake
+        .runsc
+        .run(&id("c1"), "/b", &RunOpts::default())
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    let pid = crate::support::read_pid(&fake.dir.path().join("pid"));
+    assert!(
+        crate::support::wait_until_reaped(pid).await,
+        "runsc {pid} was killed and reaped"
+    );
+}
