@@ -35,7 +35,7 @@
 //!     .build()?;
 //! let id = ContainerId::new("example")?;
 //! let argv = runsc.invocation(Subcommand::State(IdOnly { id })).to_args();
-//! assert_eq!(argv.last().map(|a| a.to_str()), Some(Some("example")));
+//! assert_eq!(argv, ["--root=/run/runsc-example", "--network=none", "state", "example"]);
 //! // An id that would read as a flag never gets that far.
 //! assert!(ContainerId::new("--all").unwrap_err().is_invalid_input());
 //! # Ok::<(), runsc::Error>(())

@@ -95,7 +95,7 @@ pub struct ProcessIo {
 
 impl fmt::Debug for ProcessIo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Io")
+        f.debug_struct("ProcessIo")
             .field("stdin", &self.stdin.describe())
             .field("stdout", &self.stdout.describe())
             .field("stderr", &self.stderr.describe())

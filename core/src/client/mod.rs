@@ -325,9 +325,9 @@ impl PidFileWatch {
     }
 }
 
-/// Why an exit status 128 of `run`, `exec` or `restore` is runsc's own
-/// failure, or `None` when it is the container process's exit code; the
-/// rule is in the crate docs.
+/// Whether an exit status 128 of `run`, `exec` or `restore` is runsc's own
+/// failure rather than the container process's exit code; the rule, and
+/// what runsc does that it rests on, is in the crate docs.
 fn runsc_failed_128(finished: &Finished, pid_file: Option<&PidFileWatch>) -> bool {
     let stderr = String::from_utf8_lossy(&finished.stderr.bytes);
     if finished.captured && (logfile::has_fatal_line(&stderr) || logfile::is_flag_error(&stderr)) {
