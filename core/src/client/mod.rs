@@ -76,7 +76,9 @@ pub use options::{
     RestoreOpts, RunOpts, WaitOpts,
 };
 
-use crate::cli::{self, ContainerId, GlobalOptions, Invocation, LogFormat, Signal, Subcommand};
+use crate::cli::{
+    self, ContainerId, GlobalOptions, Invocation, LogFormat, Release, Signal, Subcommand,
+};
 use crate::error::excerpt;
 use crate::types::{self, Container, ProcessList, Stats, TopResults, WaitResult};
 use crate::Error;
@@ -136,6 +138,7 @@ pub(crate) struct Inner {
     output_limit: usize,
     pdeath_signal: Option<nix::sys::signal::Signal>,
     envs: Vec<(OsString, OsString)>,
+    release: Release,
 }
 
 impl Inner {
@@ -158,6 +161,7 @@ impl fmt::Debug for Runsc {
             .field("output_limit", &self.inner.output_limit)
             .field("pdeath_signal", &self.inner.pdeath_signal)
             .field("envs", &self.inner.envs)
+            .field("release", &self.inner.release)
             .finish()
     }
 }
@@ -172,6 +176,7 @@ pub struct RunscBuilder {
     output_limit: usize,
     pdeath_signal: Option<nix::sys::signal::Signal>,
     envs: Vec<(OsString, OsString)>,
+    release: Release,
     error: Option<Error>,
 }
 
@@ -185,6 +190,7 @@ impl Default for RunscBuilder {
             output_limit: DEFAULT_OUTPUT_LIMIT,
             pdeath_signal: None,
             envs: Vec::new(),
+            release: Release::NEWEST,
             error: None,
         }
     }
@@ -194,6 +200,15 @@ impl RunscBuilder {
     /// The runsc program: a path, or a name looked up in `PATH` (default `runsc`).
     pub fn command(mut self, command: impl Into<PathBuf>) -> Self {
         self.command = command.into();
+        self
+    }
+
+    /// The runsc release this client drives (default: the newest known,
+    /// [`Release::NEWEST`]). A call that uses a subcommand or option that
+    /// release lacks fails with [`Error::InvalidInput`] naming the option and
+    /// the release that added it, before anything is spawned.
+    pub fn release(mut self, release: Release) -> Self {
+        self.release = release;
         self
     }
 
@@ -305,6 +320,7 @@ impl RunscBuilder {
                 output_limit: self.output_limit,
                 pdeath_signal: self.pdeath_signal,
                 envs: self.envs,
+                release: self.release,
             }),
             timeout: self.timeout,
         })
@@ -369,10 +385,15 @@ impl Runsc {
     }
 
     fn call<'a>(&self, command: Subcommand, io: Option<&'a Io>) -> Call<'a> {
+        let invocation = self.invocation(command);
         Call {
-            args: self.invocation(command).to_args(),
+            args: invocation.to_args(),
             stdin: None,
             io,
+            refused: invocation
+                .check_release(self.inner.release)
+                .err()
+                .map(|m| Error::invalid("option", &m.option, m.to_string())),
         }
     }
 
@@ -472,6 +493,7 @@ impl Runsc {
             pid_file: absolute(&opts.pid_file)?,
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
+            fs_restore_image_path: None,
         });
         self.run_call(self.call(command, opts.io.as_ref()))
             .await?
@@ -594,6 +616,7 @@ impl Runsc {
             signal: Some(signal.into()),
             all: opts.all,
             pid: opts.pid,
+            pgid: None,
         }))
         .await
         .map(drop)
@@ -688,6 +711,10 @@ impl Runsc {
                 id: id.clone(),
                 pid: opts.pid,
                 rootpid: opts.rootpid,
+                checkpoint: false,
+                restore: false,
+                fscheckpoint: false,
+                fsrestore: false,
             }))
             .await?;
         self.decode(&finished, "wait result", types::decode_wait)
@@ -697,10 +724,7 @@ impl Runsc {
     /// shape; runsc 20221219 has no `update` and fails with a usage error).
     pub async fn update(&self, id: &ContainerId, resources: &LinuxResources) -> Result<(), Error> {
         let mut call = self.call(
-            Subcommand::Update(cli::Update {
-                id: id.clone(),
-                resources: PathBuf::from("-"),
-            }),
+            Subcommand::Update(cli::Update::resources(id.clone(), "-")),
             None,
         );
         call.stdin = Some(serde_json_vec(resources, "resources")?);
@@ -713,6 +737,8 @@ impl Runsc {
             id: id.clone(),
             image_path: opts.image_path.clone(),
             leave_running: opts.leave_running,
+            direct: false,
+            compression: None,
         }))
         .await
         .map(drop)
@@ -735,6 +761,8 @@ impl Runsc {
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
             detach: opts.detach,
+            direct: false,
+            background: false,
         });
         let finished = self.run_call(self.call(command, opts.io.as_ref())).await?;
         self.foreground_exit(finished, opts.detach)
