@@ -1,0 +1,4 @@
+//! The crate's integration tests, one module per area.
+
+mod go_argv;
+mod release;
