@@ -55,6 +55,7 @@ mod io;
 mod logfile;
 mod monitor;
 mod options;
+mod update;
 
 use std::ffi::OsString;
 use std::fmt;

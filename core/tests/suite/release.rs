@@ -424,3 +424,37 @@ proptest! {
         }
     }
 }
+
+#[tokio::test]
+async fn update_with_flags_renders_them_and_refuses_stdin() {
+    let id = ContainerId::new("c1").unwrap();
+    let (dir, new) = client(None, &[]);
+    let mut update = runsc::cli::Update::resources(id.clone(), "/run/c1/resources.json");
+    update.pids_limit = Some(64);
+    update.memory = Some("1g".into());
+    new.update_with(update.clone()).await.unwrap();
+    let argv = std::fs::read_to_string(dir.path().join("argv")).unwrap();
+    assert!(
+        argv.ends_with(
+            "update\n--resources=/run/c1/resources.json\n--memory\n1g\n--pids-limit\n64\nc1\n"
+        ),
+        "{argv}"
+    );
+
+    let err = new
+        .update_with(runsc::cli::Update::resources(id.clone(), "-"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_invalid_input() && err.to_string().contains("Runsc::update"),
+        "{err}"
+    );
+
+    let (dir, old) = client(Some(Release::R20221219), &[]);
+    assert!(old
+        .update_with(update)
+        .await
+        .unwrap_err()
+        .is_invalid_input());
+    assert!(!dir.path().join("argv").exists(), "runsc was spawned");
+}
