@@ -39,9 +39,11 @@ impl std::error::Error for ReleaseMismatch {}
 
 impl Invocation {
     /// Whether runsc `release` has the subcommand and every option this
-    /// invocation renders. A global config key that no known release
-    /// defines is let through: runsc itself refuses it, and that is what a
-    /// caller who set it wants to see.
+    /// invocation renders, with the meaning the model gives it (the newest
+    /// release's: 20241021's `wait --checkpoint` is a checkpoint number,
+    /// 20260817's a switch, so the switch is refused for 20241021). A global
+    /// config key that no known release defines is let through: runsc itself
+    /// refuses it, and that is what a caller who set it wants to see.
     ///
     /// ```
     /// use runsc::cli::{ContainerId, Invocation, Kill, Release, Subcommand};
@@ -66,15 +68,21 @@ impl Invocation {
             available_in: Release::ALL.into_iter().filter(|r| has(*r)).collect(),
         };
         let command_flags = |r: Release| flags::table(r).command(name).map(|(_, f)| f);
-        let Some(own) = command_flags(release) else {
-            return Err(mismatch(name.to_owned(), &|r| command_flags(r).is_some()));
+        let newest = command_flags(Release::NEWEST).unwrap_or_default();
+        // The flag as the model means it: its kind in the newest release.
+        let has_flag = |r: Release, flag: &str| {
+            let kind = |table| lookup(table, flag).map(|spec| spec.kind);
+            command_flags(r).is_some_and(|f| kind(f).is_some() && kind(f) == kind(newest))
         };
+        if command_flags(release).is_none() {
+            return Err(mismatch(name.to_owned(), &|r| command_flags(r).is_some()));
+        }
         for (after_command, flag) in self.rendered_flags() {
             if after_command {
-                if lookup(own, &flag).is_none() {
-                    let has =
-                        |r: Release| command_flags(r).is_some_and(|f| lookup(f, &flag).is_some());
-                    return Err(mismatch(format!("{name} --{flag}"), &has));
+                if !has_flag(release, &flag) {
+                    return Err(mismatch(format!("{name} --{flag}"), &|r| {
+                        has_flag(r, &flag)
+                    }));
                 }
             } else if lookup(&flags::table(release).global, &flag).is_none() {
                 let has = |r: Release| lookup(&flags::table(r).global, &flag).is_some();

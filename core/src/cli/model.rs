@@ -419,11 +419,13 @@ pub struct Ps {
 pub struct Wait {
     /// The container.
     pub id: ContainerId,
-    /// `--pid`: a pid in the container's pid namespace.
+    /// `--pid`: a pid in the container's pid namespace. runsc reads -1 as
+    /// "not set", and so does the parser (`Some(-1)` reads back as `None`).
     pub pid: Option<i64>,
-    /// `--rootpid`: a pid in the sandbox's root pid namespace.
+    /// `--rootpid`: a pid in the sandbox's root pid namespace (-1: not set).
     pub rootpid: Option<i64>,
     /// `--checkpoint` (20260817): wait for the next checkpoint to finish.
+    /// (20241021's `--checkpoint` is a different flag, a checkpoint number.)
     #[serde(default)]
     pub checkpoint: bool,
     /// `--restore` (20260817): wait for a restore to finish.
@@ -536,10 +538,10 @@ pub struct Checkpoint {
     /// `--leave-running`.
     #[serde(default)]
     pub leave_running: bool,
-    /// `--direct` (20260817): write the image with O_DIRECT.
+    /// `--direct` (20241021 and later): write the image with O_DIRECT.
     #[serde(default)]
     pub direct: bool,
-    /// `--compression` (20260817): the image's compression level.
+    /// `--compression` (20241021 and later): the image's compression level.
     #[serde(default)]
     pub compression: Option<String>,
 }
@@ -582,10 +584,10 @@ pub struct Restore {
     /// `--detach`.
     #[serde(default)]
     pub detach: bool,
-    /// `--direct` (20260817): read the image with O_DIRECT.
+    /// `--direct` (20241021 and later): read the image with O_DIRECT.
     #[serde(default)]
     pub direct: bool,
-    /// `--background` (20260817): restore in the background.
+    /// `--background` (20241021 and later): restore in the background.
     #[serde(default)]
     pub background: bool,
 }

@@ -157,6 +157,7 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
 pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
     let id = container_id;
     let new = release >= Release::R20260817;
+    let mid = release >= Release::R20241021;
     let mut newer: Vec<BoxedStrategy<Subcommand>> = Vec::new();
     if new {
         newer.push(update().boxed());
@@ -330,8 +331,8 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
             id(),
             opt_path(),
             any::<bool>(),
-            switch_if(new),
-            opt_if(new, text())
+            switch_if(mid),
+            opt_if(mid, text())
         )
             .prop_map(|(id, image_path, leave_running, direct, compression)| {
                 Subcommand::Checkpoint(Checkpoint {
@@ -349,7 +350,7 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
             opt_path(),
             opt_path(),
             opt_path(),
-            (any::<bool>(), switch_if(new), switch_if(new))
+            (any::<bool>(), switch_if(mid), switch_if(mid))
         )
             .prop_map(
                 |(

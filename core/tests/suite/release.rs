@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use runsc::cli::flags::{self, FlagKind, FlagSpec};
-use runsc::cli::{strategy, values, ContainerId, Invocation, ParseError, Release};
+use runsc::cli::{strategy, values, ContainerId, Invocation, ParseError, Release, Subcommand};
 use runsc::Runsc;
 use serde_json::Value;
 
@@ -304,7 +304,7 @@ fn typed_values_are_checked_per_release() {
     assert!(Release::R20260817.platforms().contains(&"systrap"));
     // `wait --pid=-1` is runsc's "not set".
     let inv = Invocation::parse_for(Release::R20221219, ["wait", "--pid=-1", "c1"]).unwrap();
-    let runsc::cli::Subcommand::Wait(wait) = inv.command else {
+    let Subcommand::Wait(wait) = inv.command else {
         panic!("{inv:?}")
     };
     assert_eq!((wait.pid, wait.rootpid), (None, None));
@@ -457,4 +457,105 @@ async fn update_with_flags_renders_them_and_refuses_stdin() {
         .unwrap_err()
         .is_invalid_input());
     assert!(!dir.path().join("argv").exists(), "runsc was spawned");
+}
+
+#[test]
+fn argv_of_the_newer_options() {
+    let id = || ContainerId::new("c1").unwrap();
+    let mut update = runsc::cli::Update::resources(id(), "-");
+    update.cpu_quota = Some("50000".into());
+    update.blkio_weight = Some(500);
+    let cases = [
+        Subcommand::Create(runsc::cli::Create {
+            id: id(),
+            bundle: Some("/b".into()),
+            pid_file: None,
+            console_socket: None,
+            user_log: None,
+            fs_restore_image_path: Some("/img/fs".into()),
+        }),
+        Subcommand::Kill(runsc::cli::Kill {
+            id: id(),
+            signal: Some(runsc::cli::Signal::Number(15)),
+            all: false,
+            pid: None,
+            pgid: Some(7),
+        }),
+        Subcommand::Wait(runsc::cli::Wait {
+            id: id(),
+            pid: None,
+            rootpid: None,
+            checkpoint: true,
+            restore: true,
+            fscheckpoint: true,
+            fsrestore: true,
+        }),
+        Subcommand::Update(runsc::cli::Update::resources(id(), "-")),
+        Subcommand::Update(update),
+        Subcommand::Checkpoint(runsc::cli::Checkpoint {
+            id: id(),
+            image_path: Some("/img".into()),
+            leave_running: true,
+            direct: true,
+            compression: Some("none".into()),
+        }),
+        Subcommand::Restore(runsc::cli::Restore {
+            id: id(),
+            bundle: Some("/b".into()),
+            image_path: Some("/img".into()),
+            pid_file: None,
+            console_socket: None,
+            user_log: None,
+            detach: true,
+            direct: true,
+            background: true,
+        }),
+        Subcommand::FsCheckpoint(runsc::cli::FsCheckpoint {
+            id: id(),
+            image_path: Some("/img/fs".into()),
+            leave_running: true,
+            direct: false,
+            paths: vec!["/data".into(), "/etc".into()],
+        }),
+    ];
+    let mut lines = Vec::new();
+    for command in cases {
+        let inv = Invocation::new(command);
+        let args = inv.to_args();
+        assert_eq!(
+            Invocation::parse_for(Release::R20260817, args.clone()),
+            Ok(inv.clone())
+        );
+        let refused = inv.check_release(Release::R20221219).unwrap_err();
+        lines.push(
+            args.iter()
+                .map(|a| format!("{:?}", a.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        lines.push(format!("  20221219: {refused}"));
+    }
+    insta::with_settings!({snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"), prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("argv_20260817_options", lines.join("\n"));
+    });
+}
+
+#[test]
+fn a_flag_whose_meaning_changed_is_refused() {
+    // 20241021's `wait --checkpoint` takes a checkpoint number; the model's
+    // is 20260817's switch, which 20241021 would misread.
+    let inv = Invocation::new(Subcommand::Wait(runsc::cli::Wait {
+        id: ContainerId::new("c1").unwrap(),
+        pid: None,
+        rootpid: None,
+        checkpoint: true,
+        restore: false,
+        fscheckpoint: false,
+        fsrestore: false,
+    }));
+    let err = inv.check_release(Release::R20241021).unwrap_err();
+    assert_eq!(err.option, "wait --checkpoint");
+    assert_eq!(err.available_in, [Release::R20260817]);
+    assert!(Invocation::parse_for(Release::R20241021, inv.to_args()).is_err());
+    assert_eq!(inv.check_release(Release::R20260817), Ok(()));
 }
