@@ -109,6 +109,8 @@ impl FlagTable {
 
 /// The table of `release`.
 pub fn table(release: Release) -> &'static FlagTable {
+    // Only the array initialiser below copies this const; each copy is its
+    // own cell, which is what the lint warns about and what is wanted here.
     #[allow(clippy::declare_interior_mutable_const)]
     const UNLOADED: OnceLock<FlagTable> = OnceLock::new();
     static TABLES: [OnceLock<FlagTable>; Release::ALL.len()] = [UNLOADED; Release::ALL.len()];

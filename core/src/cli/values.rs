@@ -6,7 +6,12 @@
 //!
 //! Provenance of each rule is marked: "real 20221219" means checked against
 //! the real binary (`runsc --root=R --FLAG=VALUE list; echo $?`); "source"
-//! means read from gVisor's source and not yet confirmed by a recording.
+//! means read from the `Set` methods in gVisor's `runsc/config/config.go` at
+//! a revision newer than release-20260817.0, not at the release tags
+//! themselves, and confirmed by no recording. Which release first took a
+//! newer value (qdisc `tbf`, network `plugin`, overlay2's checked medium and
+//! `,size=`) is inferred from the flag tables (`--qdisc-tbf-rate` appears in
+//! 20260817) where they say something, and is a guess where they do not.
 
 use super::flags::ValueKind;
 use super::release::Release;
