@@ -44,8 +44,14 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
-/// Real runsc string flags whose values the property fills with anything.
-const CONFIG_KEYS: &[&str] = &["network", "platform", "file-access", "overlay2"];
+/// Real runsc string flags whose values the property fills with anything
+/// (typed flags such as `--network` check their values while parsing).
+const CONFIG_KEYS: &[&str] = &[
+    "debug-command",
+    "pod-init-config",
+    "strace-syscalls",
+    "profile-cpu",
+];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
@@ -405,7 +411,7 @@ async fn runsc_is_never_run_through_a_shell() {
     let runsc = Runsc::builder()
         .command(fake.command_path())
         .root(fake.root())
-        .config("network", shell.clone())
+        .config("pod-init-config", shell.clone())
         .build()
         .expect("client");
     let id = ContainerId::new("$(id)';\"*").expect("a legal id");
@@ -447,7 +453,7 @@ async fn runsc_is_never_run_through_a_shell() {
         "runsc did not get the client's argv verbatim"
     );
     assert_eq!(
-        entry["invocation"]["global"]["config"]["network"],
+        entry["invocation"]["global"]["config"]["pod-init-config"],
         json!(shell)
     );
     assert_eq!(entry["invocation"]["id"], json!(id.as_str()));

@@ -1,21 +1,72 @@
-//! Which flags runsc 20221219 defines, and of what type, as `runsc flags` and
-//! `runsc help <subcommand>` list them.
+//! Which flags each runsc release defines, and of what Go type, read from
+//! the per-release tables in `releases/*.flags` (one definition each; a test
+//! checks them against the project's shared runsc-versions data).
+//!
+//! This module serves the parser and the fake; it is not part of the
+//! client's documented API.
 
-/// How a flag takes its value, following Go's `flag` package.
+use std::sync::OnceLock;
+
+use super::release::Release;
+
+/// How a flag takes its value, following Go's `flag` package and the Go type
+/// runsc registers it with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlagKind {
-    /// `-f` or `-f=bool`; never takes the next argument.
+    /// `flag.Bool`: `-f` or `-f=bool`; never takes the next argument.
     Bool,
-    /// Any string.
+    /// `flag.String`: any string.
     String,
-    /// `strconv.ParseInt(s, 0, 64)`.
+    /// `flag.Int`: `strconv.ParseInt(s, 0, 64)` (Go's `int` is 64 bits here).
     Int,
-    /// `strconv.ParseUint(s, 0, 64)`.
+    /// `flag.Int64`: `strconv.ParseInt(s, 0, 64)`.
+    Int64,
+    /// `flag.Uint`: `strconv.ParseUint(s, 0, 64)`.
     Uint,
-    /// `time.ParseDuration`.
+    /// `flag.Uint64`: `strconv.ParseUint(s, 0, 64)`.
+    Uint64,
+    /// `flag.Duration`: `time.ParseDuration`.
     Duration,
-    /// A string that may be given several times, each adding a value.
-    Repeated,
+    /// `flag.Var` with one of runsc's own `flag.Value` types.
+    Value(ValueKind),
+}
+
+/// runsc's own `flag.Value` types: what their `Set` accepts is checked while
+/// parsing, as Go's flag package does (see [`super::values`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// `--network` (`NetworkType`).
+    Network,
+    /// `--file-access`, `--file-access-mounts` (`FileAccessType`).
+    FileAccess,
+    /// `--host-fifo` (`HostFifo`).
+    HostFifo,
+    /// `--host-uds` (`HostUDS`).
+    HostUds,
+    /// `--overlay2` (`Overlay2`).
+    Overlay2,
+    /// `--qdisc` (`QueueingDiscipline`).
+    Qdisc,
+    /// `--ref-leak-mode` (`refs.LeakMode`).
+    RefLeakMode,
+    /// `--watchdog-action` (`watchdog.Action`).
+    WatchdogAction,
+    /// `--EXPERIMENTAL-xdp` (`XDP`).
+    Xdp,
+    /// `--host-settings` (`HostSettingsPolicy`).
+    HostSettings,
+    /// `--gofer-network-namespace` (`GoferNetworkNamespace`).
+    GoferNetworkNamespace,
+    /// `--restore-spec-validation` (`RestoreSpecValidationPolicy`).
+    RestoreSpecValidation,
+    /// `--sidecar-release-enforcement-policy` (`SidecarReleasePolicy`).
+    SidecarPolicy,
+    /// `checkpoint --compression`.
+    Compression,
+    /// `exec --user` (`UID[:GID]`).
+    User,
+    /// A list that each use of the flag appends to (`exec --env`, `--cap`, ...).
+    List,
 }
 
 /// One flag: its name without dashes, and its kind.
@@ -27,187 +78,137 @@ pub struct FlagSpec {
     pub kind: FlagKind,
 }
 
-const fn f(name: &'static str, kind: FlagKind) -> FlagSpec {
-    FlagSpec { name, kind }
+/// One release's command line: global flags, the flags of each subcommand the
+/// model covers, and every subcommand name runsc registers.
+#[derive(Debug)]
+pub struct FlagTable {
+    /// Global flags, sorted by name.
+    pub global: Vec<FlagSpec>,
+    /// Flags of the modelled subcommands, in the model's order of subcommands.
+    pub commands: Vec<(&'static str, Vec<FlagSpec>)>,
+    /// Every subcommand runsc registers, modelled or not.
+    pub subcommands: Vec<&'static str>,
+    /// Names `runsc help` knows that are not subcommands (`platforms`, `syscalls`).
+    pub help_topics: Vec<&'static str>,
 }
 
-use FlagKind::{Bool, Duration, Int, Repeated, String as Str, Uint};
+impl FlagTable {
+    /// The flags of a modelled subcommand, with its name as `&'static str`.
+    pub fn command(&self, name: &str) -> Option<(&'static str, &[FlagSpec])> {
+        self.commands
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, flags)| (*n, flags.as_slice()))
+    }
 
-/// runsc 20221219's global flags. Custom `flag.Value` types (network,
-/// file-access, overlay2, ...) are read as strings: runsc checks their values,
-/// the parser does not.
-pub const GLOBAL_FLAGS: &[FlagSpec] = &[
-    f("EXPERIMENTAL-afxdp", Bool),
-    f("TESTONLY-allow-packet-endpoint-write", Bool),
-    f("TESTONLY-test-name-env", Str),
-    f("TESTONLY-unsafe-nonroot", Bool),
-    f("allow-flag-override", Bool),
-    f("alsologtostderr", Bool),
-    f("buffer-pooling", Bool),
-    f("cgroupfs", Bool),
-    f("coverage-fd", Int),
-    f("coverage-report", Str),
-    f("cpu-num-from-quota", Bool),
-    f("dcache", Int),
-    f("debug", Bool),
-    f("debug-command", Str),
-    f("debug-log", Str),
-    f("debug-log-fd", Int),
-    f("debug-log-format", Str),
-    f("enable-core-tags", Bool),
-    f("fdlimit", Int),
-    f("file-access", Str),
-    f("file-access-mounts", Str),
-    f("fsgofer-host-uds", Bool),
-    f("fuse", Bool),
-    f("gso", Bool),
-    f("gvisor-gro", Duration),
-    f("host-fifo", Str),
-    f("host-uds", Str),
-    f("ignore-cgroups", Bool),
-    f("lisafs", Bool),
-    f("log", Str),
-    f("log-fd", Int),
-    f("log-format", Str),
-    f("log-packets", Bool),
-    f("net-raw", Bool),
-    f("network", Str),
-    f("num-network-channels", Int),
-    f("oci-seccomp", Bool),
-    f("overlay", Bool),
-    f("overlay2", Str),
-    f("panic-log", Str),
-    f("panic-log-fd", Int),
-    f("panic-signal", Int),
-    f("pcap-log", Str),
-    f("platform", Str),
-    f("platform_device_path", Str),
-    f("pod-init-config", Str),
-    f("profile", Bool),
-    f("profile-block", Str),
-    f("profile-cpu", Str),
-    f("profile-heap", Str),
-    f("profile-mutex", Str),
-    f("qdisc", Str),
-    f("ref-leak-mode", Str),
-    f("root", Str),
-    f("rootless", Bool),
-    f("rx-checksum-offload", Bool),
-    f("software-gso", Bool),
-    f("strace", Bool),
-    f("strace-event", Bool),
-    f("strace-log-size", Uint),
-    f("strace-syscalls", Str),
-    f("systemd-cgroup", Bool),
-    f("trace", Str),
-    f("traceback", Str),
-    f("tx-checksum-offload", Bool),
-    f("version", Bool),
-    f("vfs2", Bool),
-    f("watchdog-action", Str),
-];
-
-/// Flags of the subcommands this crate models, by subcommand.
-pub const SUBCOMMAND_FLAGS: &[(&str, &[FlagSpec])] = &[
-    (
-        "list",
-        &[f("format", Str), f("quiet", Bool), f("sandbox", Bool)],
-    ),
-    ("state", &[]),
-    ("start", &[]),
-    ("pause", &[]),
-    ("resume", &[]),
-    (
-        "create",
-        &[
-            f("bundle", Str),
-            f("console-socket", Str),
-            f("pid-file", Str),
-            f("user-log", Str),
-        ],
-    ),
-    (
-        "run",
-        &[
-            f("bundle", Str),
-            f("console-socket", Str),
-            f("detach", Bool),
-            f("pid-file", Str),
-            f("user-log", Str),
-        ],
-    ),
-    (
-        "exec",
-        &[
-            f("additional-gids", Repeated),
-            f("cap", Repeated),
-            f("console-socket", Str),
-            f("cwd", Str),
-            f("detach", Bool),
-            f("env", Repeated),
-            f("internal-pid-file", Str),
-            f("pid-file", Str),
-            f("process", Str),
-            f("user", Str),
-        ],
-    ),
-    ("delete", &[f("force", Bool)]),
-    ("kill", &[f("all", Bool), f("pid", Int)]),
-    ("events", &[f("interval", Int), f("stats", Bool)]),
-    ("ps", &[f("format", Str)]),
-    ("wait", &[f("pid", Int), f("rootpid", Int)]),
-    ("update", &[f("resources", Str)]),
-    (
-        "checkpoint",
-        &[
-            f("image-path", Str),
-            f("leave-running", Bool),
-            f("work-path", Str),
-        ],
-    ),
-    (
-        "restore",
-        &[
-            f("bundle", Str),
-            f("console-socket", Str),
-            f("detach", Bool),
-            f("image-path", Str),
-            f("no-subreaper", Bool),
-            f("pid-file", Str),
-            f("user-log", Str),
-            f("work-path", Str),
-        ],
-    ),
-];
-
-/// The flag table of a modelled subcommand, with the name as `&'static str`.
-pub fn subcommand_flags(name: &str) -> Option<(&'static str, &'static [FlagSpec])> {
-    SUBCOMMAND_FLAGS.iter().copied().find(|(n, _)| *n == name)
+    /// Whether runsc registers `name` as a subcommand.
+    pub fn has_subcommand(&self, name: &str) -> bool {
+        self.subcommands.contains(&name)
+    }
 }
 
-/// Subcommands runsc 20221219 has that this crate does not model.
-pub const OTHER_SUBCOMMANDS: &[&str] = &[
-    "boot",
-    "debug",
-    "do",
-    "flags",
-    "gofer",
-    "help",
-    "install",
-    "mitigate",
-    "platforms",
-    "read-control",
-    "spec",
-    "symbolize",
-    "syscalls",
-    "trace",
-    "umount",
-    "uninstall",
-    "usage",
-    "write-control",
-];
+/// The table of `release`.
+pub fn table(release: Release) -> &'static FlagTable {
+    // Only the array initialiser below copies this const; each copy is its
+    // own cell, which is what the lint warns about and what is wanted here.
+    #[allow(clippy::declare_interior_mutable_const)]
+    const UNLOADED: OnceLock<FlagTable> = OnceLock::new();
+    static TABLES: [OnceLock<FlagTable>; Release::ALL.len()] = [UNLOADED; Release::ALL.len()];
+    TABLES[release.index()].get_or_init(|| load(release.flag_data()))
+}
+
+/// Reads a `releases/*.flags` file. The files are part of this crate and
+/// checked by its tests, so a malformed line is a build defect, not input.
+fn load(data: &'static str) -> FlagTable {
+    let mut table = FlagTable {
+        global: Vec::new(),
+        commands: Vec::new(),
+        subcommands: Vec::new(),
+        help_topics: Vec::new(),
+    };
+    for line in data.lines() {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let mut words = line.split(' ');
+        let scope = words.next().unwrap_or_default();
+        match scope {
+            "subcommands" => table.subcommands.extend(words),
+            "help-topics" => table.help_topics.extend(words),
+            _ => {
+                let flag = match (words.next(), words.next()) {
+                    (Some(name), Some(kind)) => Some(FlagSpec {
+                        name,
+                        kind: parse_kind(kind)
+                            .unwrap_or_else(|| panic!("unknown flag type in {line:?}")),
+                    }),
+                    _ => None,
+                };
+                if scope == "global" {
+                    table.global.extend(flag);
+                    continue;
+                }
+                match table.commands.iter_mut().find(|(n, _)| *n == scope) {
+                    Some((_, flags)) => flags.extend(flag),
+                    None => table.commands.push((scope, flag.into_iter().collect())),
+                }
+            }
+        }
+    }
+    table
+}
+
+/// A type as the `releases/*.flags` files spell it.
+pub fn parse_kind(word: &str) -> Option<FlagKind> {
+    use ValueKind as V;
+    Some(match word {
+        "bool" => FlagKind::Bool,
+        "string" => FlagKind::String,
+        "int" => FlagKind::Int,
+        "int64" => FlagKind::Int64,
+        "uint" => FlagKind::Uint,
+        "uint64" => FlagKind::Uint64,
+        "duration" => FlagKind::Duration,
+        value => FlagKind::Value(match value.strip_prefix("value:")? {
+            "network" => V::Network,
+            "file-access" => V::FileAccess,
+            "host-fifo" => V::HostFifo,
+            "host-uds" => V::HostUds,
+            "overlay2" => V::Overlay2,
+            "qdisc" => V::Qdisc,
+            "ref-leak-mode" => V::RefLeakMode,
+            "watchdog-action" => V::WatchdogAction,
+            "xdp" => V::Xdp,
+            "host-settings" => V::HostSettings,
+            "gofer-network-namespace" => V::GoferNetworkNamespace,
+            "restore-spec-validation" => V::RestoreSpecValidation,
+            "sidecar-policy" => V::SidecarPolicy,
+            "compression" => V::Compression,
+            "user" => V::User,
+            "list" => V::List,
+            _ => return None,
+        }),
+    })
+}
+
+impl FlagKind {
+    /// The Go type as the shared runsc-versions data names it (`value` for
+    /// every `flag.Var`).
+    pub fn go_type(self) -> &'static str {
+        match self {
+            Self::Bool => "bool",
+            Self::String => "string",
+            Self::Int => "int",
+            Self::Int64 => "int64",
+            Self::Uint => "uint",
+            Self::Uint64 => "uint64",
+            Self::Duration => "duration",
+            Self::Value(_) => "value",
+        }
+    }
+}
 
 /// Looks a flag up in a table.
-pub fn lookup(table: &'static [FlagSpec], name: &str) -> Option<&'static FlagSpec> {
+pub fn lookup<'t>(table: &'t [FlagSpec], name: &str) -> Option<&'t FlagSpec> {
     table.iter().find(|spec| spec.name == name)
 }

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use super::flags::{lookup, FlagKind, FlagSpec};
+use super::flags::{lookup, FlagKind, FlagSpec, ValueKind};
+use super::release::Release;
+use super::values;
 
 /// A parsed flag value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +26,7 @@ pub enum FlagValue {
     Uint(u64),
     /// A duration flag, kept as written once it has been checked.
     Duration(String),
-    /// Every value of a repeated flag, in order.
+    /// Every value of a list flag (`exec --env`), in order.
     Repeated(Vec<OsString>),
 }
 
@@ -55,11 +57,13 @@ impl ParsedFlags {
     }
 }
 
-/// Parses flags from the front of `args` against `table` and returns them with
-/// the remaining (positional) arguments.
+/// Parses flags from the front of `args` against `table`, checking typed
+/// values as `release` does, and returns them with the remaining
+/// (positional) arguments.
 pub fn parse_flags<'a>(
     args: &'a [OsString],
     table: &'static [FlagSpec],
+    release: Release,
 ) -> Result<(ParsedFlags, &'a [OsString]), FlagError> {
     let mut parsed = ParsedFlags::default();
     let mut rest = args;
@@ -135,7 +139,7 @@ pub fn parse_flags<'a>(
             match spec.kind {
                 FlagKind::Bool => unreachable!("handled above"),
                 FlagKind::String => FlagValue::Str(OsStr::from_bytes(raw).to_owned()),
-                FlagKind::Repeated => {
+                FlagKind::Value(ValueKind::List) => {
                     let mut all = match parsed.values.remove(spec.name) {
                         Some(FlagValue::Repeated(all)) => all,
                         _ => Vec::new(),
@@ -143,14 +147,25 @@ pub fn parse_flags<'a>(
                     all.push(OsStr::from_bytes(raw).to_owned());
                     FlagValue::Repeated(all)
                 }
-                FlagKind::Int => match text.map_err(|_| IntError::Syntax).and_then(parse_int) {
-                    Ok(n) => FlagValue::Int(n),
-                    Err(e) => return Err(invalid(e.as_str())),
-                },
-                FlagKind::Uint => match text.map_err(|_| IntError::Syntax).and_then(parse_uint) {
-                    Ok(n) => FlagValue::Uint(n),
-                    Err(e) => return Err(invalid(e.as_str())),
-                },
+                FlagKind::Value(kind) => {
+                    let text = String::from_utf8_lossy(raw);
+                    if let Err(why) = values::check(kind, release, &text) {
+                        return Err(invalid(&why));
+                    }
+                    FlagValue::Str(OsStr::from_bytes(raw).to_owned())
+                }
+                FlagKind::Int | FlagKind::Int64 => {
+                    match text.map_err(|_| IntError::Syntax).and_then(parse_int) {
+                        Ok(n) => FlagValue::Int(n),
+                        Err(e) => return Err(invalid(e.as_str())),
+                    }
+                }
+                FlagKind::Uint | FlagKind::Uint64 => {
+                    match text.map_err(|_| IntError::Syntax).and_then(parse_uint) {
+                        Ok(n) => FlagValue::Uint(n),
+                        Err(e) => return Err(invalid(e.as_str())),
+                    }
+                }
                 FlagKind::Duration => match text {
                     Ok(t) if is_duration(t) => FlagValue::Duration(t.to_owned()),
                     _ => return Err(invalid("parse error")),

@@ -10,7 +10,8 @@ use crate::Error;
 
 /// One runsc command line: global options, then a subcommand with its options
 /// and positionals. [`Invocation::to_args`] renders it; [`Invocation::parse`]
-/// reads it back exactly as runsc 20221219 would.
+/// reads it back exactly as runsc 20221219 would, [`Invocation::parse_for`]
+/// as a given [`Release`](super::Release) would.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invocation {
     /// Options that precede the subcommand.
@@ -253,12 +254,15 @@ pub enum Subcommand {
     Resume(IdOnly),
     /// `wait ID`.
     Wait(Wait),
-    /// `update ID` (go-runc's shape; runsc 20221219 has no such subcommand).
+    /// `update ID` (20260817; 20221219 has no such subcommand).
     Update(Update),
     /// `checkpoint ID`.
     Checkpoint(Checkpoint),
     /// `restore ID`.
     Restore(Restore),
+    /// `fscheckpoint ID` (20260817).
+    #[serde(rename = "fscheckpoint")]
+    FsCheckpoint(FsCheckpoint),
 }
 
 /// Options of subcommands that take only a container id.
@@ -297,6 +301,10 @@ pub struct Create {
     pub console_socket: Option<PathBuf>,
     /// `--user-log`.
     pub user_log: Option<PathBuf>,
+    /// `--fs-restore-image-path` (20260817): restore the root filesystem
+    /// from an `fscheckpoint` image.
+    #[serde(default)]
+    pub fs_restore_image_path: Option<PathBuf>,
 }
 
 /// `run` options.
@@ -377,6 +385,9 @@ pub struct Kill {
     pub all: bool,
     /// `--pid`: one process, by its pid in the root pid namespace.
     pub pid: Option<i64>,
+    /// `--pgid` (20260817): one process group.
+    #[serde(default)]
+    pub pgid: Option<i64>,
 }
 
 /// `events` options.
@@ -408,20 +419,112 @@ pub struct Ps {
 pub struct Wait {
     /// The container.
     pub id: ContainerId,
-    /// `--pid`: a pid in the container's pid namespace.
+    /// `--pid`: a pid in the container's pid namespace. runsc reads -1 as
+    /// "not set", and so does the parser (`Some(-1)` reads back as `None`).
     pub pid: Option<i64>,
-    /// `--rootpid`: a pid in the sandbox's root pid namespace.
+    /// `--rootpid`: a pid in the sandbox's root pid namespace (-1: not set).
     pub rootpid: Option<i64>,
+    /// `--checkpoint` (20260817): wait for the next checkpoint to finish.
+    /// (20241021's `--checkpoint` is a different flag, a checkpoint number.)
+    #[serde(default)]
+    pub checkpoint: bool,
+    /// `--restore` (20260817): wait for a restore to finish.
+    #[serde(default)]
+    pub restore: bool,
+    /// `--fscheckpoint` (20260817): wait for the next filesystem checkpoint.
+    #[serde(default)]
+    pub fscheckpoint: bool,
+    /// `--fsrestore` (20260817): wait for a filesystem restore to finish.
+    #[serde(default)]
+    pub fsrestore: bool,
 }
 
-/// `update` options, as go-runc renders them.
+/// `update` options (20260817). The containerd shim sends
+/// `update --resources=- ID` with the JSON on stdin; the other flags set
+/// single limits as runc's `update` does, and runsc keeps them as strings
+/// until it applies them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Update {
     /// The container.
     pub id: ContainerId,
     /// `--resources`: a file with a JSON `LinuxResources`, or `-` for stdin.
-    pub resources: PathBuf,
+    #[serde(default)]
+    pub resources: Option<PathBuf>,
+    /// `--blkio-weight`.
+    #[serde(default)]
+    pub blkio_weight: Option<i64>,
+    /// `--cpu-burst`.
+    #[serde(default)]
+    pub cpu_burst: Option<String>,
+    /// `--cpu-idle`.
+    #[serde(default)]
+    pub cpu_idle: Option<String>,
+    /// `--cpu-period`.
+    #[serde(default)]
+    pub cpu_period: Option<String>,
+    /// `--cpu-quota`.
+    #[serde(default)]
+    pub cpu_quota: Option<String>,
+    /// `--cpu-rt-period`.
+    #[serde(default)]
+    pub cpu_rt_period: Option<String>,
+    /// `--cpu-rt-runtime`.
+    #[serde(default)]
+    pub cpu_rt_runtime: Option<String>,
+    /// `--cpu-share`.
+    #[serde(default)]
+    pub cpu_share: Option<String>,
+    /// `--cpuset-cpus`.
+    #[serde(default)]
+    pub cpuset_cpus: Option<String>,
+    /// `--cpuset-mems`.
+    #[serde(default)]
+    pub cpuset_mems: Option<String>,
+    /// `--l3-cache-schema`.
+    #[serde(default)]
+    pub l3_cache_schema: Option<String>,
+    /// `--mem-bw-schema`.
+    #[serde(default)]
+    pub mem_bw_schema: Option<String>,
+    /// `--memory`.
+    #[serde(default)]
+    pub memory: Option<String>,
+    /// `--memory-reservation`.
+    #[serde(default)]
+    pub memory_reservation: Option<String>,
+    /// `--memory-swap`.
+    #[serde(default)]
+    pub memory_swap: Option<String>,
+    /// `--pids-limit`.
+    #[serde(default)]
+    pub pids_limit: Option<i64>,
+}
+
+impl Update {
+    /// `update --resources=PATH ID` with no other flag (`-` reads stdin).
+    pub fn resources(id: ContainerId, path: impl Into<PathBuf>) -> Self {
+        Self {
+            id,
+            resources: Some(path.into()),
+            blkio_weight: None,
+            cpu_burst: None,
+            cpu_idle: None,
+            cpu_period: None,
+            cpu_quota: None,
+            cpu_rt_period: None,
+            cpu_rt_runtime: None,
+            cpu_share: None,
+            cpuset_cpus: None,
+            cpuset_mems: None,
+            l3_cache_schema: None,
+            mem_bw_schema: None,
+            memory: None,
+            memory_reservation: None,
+            memory_swap: None,
+            pids_limit: None,
+        }
+    }
 }
 
 /// `checkpoint` options.
@@ -435,6 +538,31 @@ pub struct Checkpoint {
     /// `--leave-running`.
     #[serde(default)]
     pub leave_running: bool,
+    /// `--direct` (20241021 and later): write the image with O_DIRECT.
+    #[serde(default)]
+    pub direct: bool,
+    /// `--compression` (20241021 and later): the image's compression level.
+    #[serde(default)]
+    pub compression: Option<String>,
+}
+
+/// `fscheckpoint` options (20260817): save the container's root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FsCheckpoint {
+    /// The container.
+    pub id: ContainerId,
+    /// `--image-path`.
+    pub image_path: Option<PathBuf>,
+    /// `--leave-running`.
+    #[serde(default)]
+    pub leave_running: bool,
+    /// `--direct`.
+    #[serde(default)]
+    pub direct: bool,
+    /// `--path`, repeated: the paths to save.
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 /// `restore` options.
@@ -456,6 +584,12 @@ pub struct Restore {
     /// `--detach`.
     #[serde(default)]
     pub detach: bool,
+    /// `--direct` (20241021 and later): read the image with O_DIRECT.
+    #[serde(default)]
+    pub direct: bool,
+    /// `--background` (20241021 and later): restore in the background.
+    #[serde(default)]
+    pub background: bool,
 }
 
 impl Subcommand {
@@ -478,6 +612,7 @@ impl Subcommand {
             Self::Update(_) => "update",
             Self::Checkpoint(_) => "checkpoint",
             Self::Restore(_) => "restore",
+            Self::FsCheckpoint(_) => "fscheckpoint",
         }
     }
 
@@ -497,6 +632,7 @@ impl Subcommand {
             Self::Update(o) => Some(&o.id),
             Self::Checkpoint(o) => Some(&o.id),
             Self::Restore(o) => Some(&o.id),
+            Self::FsCheckpoint(o) => Some(&o.id),
         }
     }
 

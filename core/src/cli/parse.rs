@@ -1,13 +1,13 @@
-//! Reading argv back into an [`Invocation`], as runsc 20221219 reads it.
+//! Reading argv back into an [`Invocation`], as a given runsc release reads it.
 
 use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-use super::flags::{subcommand_flags, GLOBAL_FLAGS, OTHER_SUBCOMMANDS};
+use super::flags;
 use super::goflag::{parse_flags, FlagError, FlagValue, ParsedFlags};
 use super::model::*;
-use super::{ContainerId, Signal};
+use super::{ContainerId, Release, Signal};
 
 /// Why argv is not a command runsc would run, with what runsc prints and the
 /// exit status it uses.
@@ -16,7 +16,9 @@ pub enum ParseError {
     /// A global flag failed to parse (`flag provided but not defined: -x`);
     /// runsc prints the message and its usage and exits 2.
     GlobalFlag(String),
-    /// `-h`/`-help` among the global flags: runsc prints its usage and exits 0.
+    /// `-h`/`-help` among the global flags: runsc prints its usage and exits 0
+    /// (20260817 registers them as bool flags; older releases get Go's
+    /// built-in help).
     GlobalHelp,
     /// `--version`: runsc prints its version and exits 0, whatever follows.
     Version,
@@ -48,7 +50,8 @@ pub enum ParseError {
 }
 
 impl ParseError {
-    /// The exit status runsc 20221219 uses for this failure.
+    /// The exit status runsc uses for this failure (the same in every known
+    /// release).
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::GlobalFlag(_) => 2,
@@ -105,6 +108,12 @@ impl Flags<'_> {
         }
     }
 
+    /// An int flag whose default, -1, means "not set" to runsc (`wait
+    /// --pid=-1` waits for the container; checked on real 20221219).
+    fn int_unless_minus_one(&self, name: &str) -> Option<i64> {
+        self.int(name).filter(|n| *n != -1)
+    }
+
     fn repeated(&self, name: &str) -> Vec<String> {
         match self.parsed.get(name) {
             Some(FlagValue::Repeated(all)) => all
@@ -118,7 +127,8 @@ impl Flags<'_> {
 
 impl Invocation {
     /// Parses the arguments after the program name exactly as runsc 20221219
-    /// would, or says how runsc would refuse them.
+    /// (the release the project's recordings come from) would, or says how
+    /// runsc would refuse them. [`Invocation::parse_for`] takes the release.
     ///
     /// ```
     /// use runsc::cli::{Invocation, Subcommand};
@@ -136,30 +146,57 @@ impl Invocation {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
+        Self::parse_for(Release::RECORDED, args)
+    }
+
+    /// Parses the arguments after the program name as runsc `release` would:
+    /// its flags, its subcommands, its checks of typed values.
+    ///
+    /// ```
+    /// use runsc::cli::{Invocation, Release};
+    /// let args = ["--nvproxy", "--qdisc=tbf", "update", "--resources=-", "c1"];
+    /// assert!(Invocation::parse_for(Release::R20260817, args).is_ok());
+    /// let err = Invocation::parse_for(Release::R20221219, args).unwrap_err();
+    /// assert_eq!(err.to_string(), "flag provided but not defined: -nvproxy");
+    /// assert_eq!(err.exit_code(), 2);
+    /// ```
+    pub fn parse_for<I, S>(release: Release, args: I) -> Result<Self, ParseError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        let (globals, rest) = parse_flags(&args, GLOBAL_FLAGS).map_err(|e| match e {
+        let table = flags::table(release);
+        let (globals, rest) = parse_flags(&args, &table.global, release).map_err(|e| match e {
             FlagError::Help => ParseError::GlobalHelp,
             FlagError::Message(m) => ParseError::GlobalFlag(m),
         })?;
         if matches!(globals.get("version"), Some(FlagValue::Bool(true))) {
             return Err(ParseError::Version);
         }
+        if ["h", "help"]
+            .iter()
+            .any(|name| matches!(globals.get(name), Some(FlagValue::Bool(true))))
+        {
+            return Err(ParseError::GlobalHelp);
+        }
         let global = global_options(&globals);
         let Some((name, rest)) = rest.split_first() else {
             return Err(ParseError::NoSubcommand);
         };
         let name_lossy = name.to_string_lossy();
-        let Some((command, table)) = subcommand_flags(&name_lossy) else {
-            return Err(if OTHER_SUBCOMMANDS.contains(&&*name_lossy) {
+        let Some((command, flag_table)) = table.command(&name_lossy) else {
+            return Err(if table.has_subcommand(&name_lossy) {
                 ParseError::Unsupported(name_lossy.into_owned())
             } else {
                 ParseError::UnknownSubcommand(name_lossy.into_owned())
             });
         };
-        let (parsed, positionals) = parse_flags(rest, table).map_err(|e| match e {
-            FlagError::Help => ParseError::SubcommandHelp(command),
-            FlagError::Message(message) => ParseError::SubcommandFlag { command, message },
-        })?;
+        let (parsed, positionals) =
+            parse_flags(rest, flag_table, release).map_err(|e| match e {
+                FlagError::Help => ParseError::SubcommandHelp(command),
+                FlagError::Message(message) => ParseError::SubcommandFlag { command, message },
+            })?;
         let command = subcommand(command, &Flags { parsed: &parsed }, positionals)?;
         Ok(Invocation { global, command })
     }
@@ -192,7 +229,8 @@ fn global_options(parsed: &ParsedFlags) -> GlobalOptions {
             "debug-log" => global.debug_log = path(),
             _ => {
                 // Every global flag is a valid config key except `version`,
-                // which can only be false here and so changes nothing.
+                // `help` and `h`, which can only be false here and so change
+                // nothing.
                 let _ = global.config.insert(name, text);
             }
         }
@@ -247,6 +285,7 @@ fn subcommand(
             pid_file: flags.path("pid-file"),
             console_socket: flags.path("console-socket"),
             user_log: flags.path("user-log"),
+            fs_restore_image_path: flags.path("fs-restore-image-path"),
         }),
         "run" => Subcommand::Run(Run {
             id: id(&positionals[0])?,
@@ -284,6 +323,7 @@ fn subcommand(
                 .map(|s| Signal::from_arg(&s.to_string_lossy())),
             all: flags.switch("all"),
             pid: flags.int("pid"),
+            pgid: flags.int("pgid"),
         }),
         "events" => Subcommand::Events(Events {
             id: id(&positionals[0])?,
@@ -296,17 +336,46 @@ fn subcommand(
         }),
         "wait" => Subcommand::Wait(Wait {
             id: id(&positionals[0])?,
-            pid: flags.int("pid"),
-            rootpid: flags.int("rootpid"),
+            pid: flags.int_unless_minus_one("pid"),
+            rootpid: flags.int_unless_minus_one("rootpid"),
+            checkpoint: flags.switch("checkpoint"),
+            restore: flags.switch("restore"),
+            fscheckpoint: flags.switch("fscheckpoint"),
+            fsrestore: flags.switch("fsrestore"),
         }),
         "update" => Subcommand::Update(Update {
             id: id(&positionals[0])?,
-            resources: flags.path("resources").unwrap_or_default(),
+            resources: flags.path("resources"),
+            blkio_weight: flags.int("blkio-weight"),
+            cpu_burst: flags.string("cpu-burst"),
+            cpu_idle: flags.string("cpu-idle"),
+            cpu_period: flags.string("cpu-period"),
+            cpu_quota: flags.string("cpu-quota"),
+            cpu_rt_period: flags.string("cpu-rt-period"),
+            cpu_rt_runtime: flags.string("cpu-rt-runtime"),
+            cpu_share: flags.string("cpu-share"),
+            cpuset_cpus: flags.string("cpuset-cpus"),
+            cpuset_mems: flags.string("cpuset-mems"),
+            l3_cache_schema: flags.string("l3-cache-schema"),
+            mem_bw_schema: flags.string("mem-bw-schema"),
+            memory: flags.string("memory"),
+            memory_reservation: flags.string("memory-reservation"),
+            memory_swap: flags.string("memory-swap"),
+            pids_limit: flags.int("pids-limit"),
         }),
         "checkpoint" => Subcommand::Checkpoint(Checkpoint {
             id: id(&positionals[0])?,
             image_path: flags.path("image-path"),
             leave_running: flags.switch("leave-running"),
+            direct: flags.switch("direct"),
+            compression: flags.string("compression"),
+        }),
+        "fscheckpoint" => Subcommand::FsCheckpoint(FsCheckpoint {
+            id: id(&positionals[0])?,
+            image_path: flags.path("image-path"),
+            leave_running: flags.switch("leave-running"),
+            direct: flags.switch("direct"),
+            paths: flags.repeated("path"),
         }),
         "restore" => Subcommand::Restore(Restore {
             id: id(&positionals[0])?,
@@ -316,7 +385,9 @@ fn subcommand(
             console_socket: flags.path("console-socket"),
             user_log: flags.path("user-log"),
             detach: flags.switch("detach"),
+            direct: flags.switch("direct"),
+            background: flags.switch("background"),
         }),
-        other => unreachable!("{other} is in the flag table but not modelled"),
+        other => return Err(ParseError::Unsupported(other.to_owned())),
     })
 }

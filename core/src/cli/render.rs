@@ -1,6 +1,14 @@
-//! Rendering an [`Invocation`] to argv: global flags, the subcommand, its
-//! flags, then positionals. Every value is joined to its flag with `=`, so no
-//! value can be read as a flag of its own.
+//! Rendering an [`Invocation`] to argv as the Go client (`pkg/shim/runsc`)
+//! writes it: global flags joined (`--root=/r`), subcommand flags with a
+//! value as two arguments (`--pid-file /p`), in the Go client's order, then
+//! positionals. A value given as its own argument is still never read as a
+//! flag: Go's flag package takes the next argument as the value of any
+//! non-bool flag, whatever it looks like.
+//!
+//! Deliberate differences from the Go client: config flags sorted by name
+//! (Go ranges over a map); `events --interval=N` in whole seconds (Go sends
+//! `--interval=Ns`, which runsc refuses); `--` before a first positional that
+//! begins with `-`; options the Go client lacks come after the ones it has.
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
@@ -10,10 +18,28 @@ use super::model::*;
 struct Argv {
     args: Vec<OsString>,
     first_positional: Option<usize>,
+    /// Where the subcommand's name is, once it has been pushed.
+    command_at: Option<usize>,
+    /// Every flag rendered, and whether it follows the subcommand.
+    used: Vec<(bool, String)>,
 }
 
 impl Argv {
+    fn new() -> Self {
+        Self {
+            args: Vec::with_capacity(8),
+            first_positional: None,
+            command_at: None,
+            used: Vec::new(),
+        }
+    }
+
+    fn note(&mut self, name: &str) {
+        self.used.push((self.command_at.is_some(), name.to_owned()));
+    }
+
     fn flag(&mut self, name: &str, value: impl AsRef<OsStr>) {
+        self.note(name);
         let mut arg = OsString::with_capacity(name.len() + 3 + value.as_ref().len());
         arg.push("--");
         arg.push(name);
@@ -22,21 +48,35 @@ impl Argv {
         self.args.push(arg);
     }
 
-    fn opt(&mut self, name: &str, value: &Option<PathBuf>) {
+    fn joined(&mut self, name: &str, value: &Option<PathBuf>) {
         if let Some(v) = value {
             self.flag(name, v);
         }
     }
 
+    /// `--name value`, as the Go client passes subcommand flags.
+    fn pair(&mut self, name: &str, value: impl AsRef<OsStr>) {
+        self.note(name);
+        self.args.push(OsString::from(format!("--{name}")));
+        self.args.push(value.as_ref().to_owned());
+    }
+
+    fn opt(&mut self, name: &str, value: &Option<impl AsRef<OsStr>>) {
+        if let Some(v) = value {
+            self.pair(name, v);
+        }
+    }
+
     fn switch(&mut self, name: &str, on: bool) {
         if on {
+            self.note(name);
             self.args.push(OsString::from(format!("--{name}")));
         }
     }
 
     fn int(&mut self, name: &str, value: Option<i64>) {
         if let Some(v) = value {
-            self.flag(name, v.to_string());
+            self.pair(name, v.to_string());
         }
     }
 
@@ -70,25 +110,33 @@ impl Invocation {
     /// # Ok::<(), runsc::Error>(())
     /// ```
     pub fn to_args(&self) -> Vec<OsString> {
-        let mut a = Argv {
-            args: Vec::with_capacity(8),
-            first_positional: None,
-        };
+        self.render().terminate_flags()
+    }
+
+    /// The flags [`Invocation::to_args`] renders, each with whether it
+    /// follows the subcommand (`false`: a global flag).
+    pub(crate) fn rendered_flags(&self) -> Vec<(bool, String)> {
+        self.render().used
+    }
+
+    fn render(&self) -> Argv {
+        let mut a = Argv::new();
         let g = &self.global;
-        a.opt("root", &g.root);
-        a.opt("log", &g.log);
+        a.joined("root", &g.root);
+        a.joined("log", &g.log);
         if let Some(format) = &g.log_format {
             a.flag("log-format", format.as_str());
         }
-        a.opt("panic-log", &g.panic_log);
+        a.joined("panic-log", &g.panic_log);
         a.switch("debug", g.debug);
-        a.opt("debug-log", &g.debug_log);
+        a.joined("debug-log", &g.debug_log);
         for (key, value) in g.config.iter() {
             a.flag(key, value);
         }
+        a.command_at = Some(a.args.len());
         a.args.push(OsString::from(self.command.name()));
         self.command.render_into(&mut a);
-        a.terminate_flags()
+        a
     }
 }
 
@@ -96,6 +144,7 @@ impl Subcommand {
     fn render_into(&self, a: &mut Argv) {
         match self {
             Self::List(o) => {
+                // The Go client joins this one: `list --format=json`.
                 if let Some(format) = o.format {
                     a.flag(
                         "format",
@@ -116,6 +165,7 @@ impl Subcommand {
                 a.opt("pid-file", &o.pid_file);
                 a.opt("console-socket", &o.console_socket);
                 a.opt("user-log", &o.user_log);
+                a.opt("fs-restore-image-path", &o.fs_restore_image_path);
                 a.positional(o.id.as_str());
             }
             Self::Run(o) => {
@@ -128,22 +178,20 @@ impl Subcommand {
             }
             Self::Exec(o) => {
                 a.opt("process", &o.process);
-                a.opt("pid-file", &o.pid_file);
-                a.opt("internal-pid-file", &o.internal_pid_file);
                 a.opt("console-socket", &o.console_socket);
                 a.switch("detach", o.detach);
+                a.opt("pid-file", &o.pid_file);
+                a.opt("internal-pid-file", &o.internal_pid_file);
                 a.opt("cwd", &o.cwd);
-                if let Some(user) = &o.user {
-                    a.flag("user", user);
-                }
+                a.opt("user", &o.user);
                 for env in &o.env {
-                    a.flag("env", env);
+                    a.pair("env", env);
                 }
                 for cap in &o.cap {
-                    a.flag("cap", cap);
+                    a.pair("cap", cap);
                 }
                 for gid in &o.additional_gids {
-                    a.flag("additional-gids", gid);
+                    a.pair("additional-gids", gid);
                 }
                 a.positional(o.id.as_str());
                 for arg in &o.args {
@@ -159,6 +207,7 @@ impl Subcommand {
             Self::Kill(o) => {
                 a.switch("all", o.all);
                 a.int("pid", o.pid);
+                a.int("pgid", o.pgid);
                 a.positional(o.id.as_str());
                 if let Some(signal) = &o.signal {
                     a.positional(signal.to_arg());
@@ -166,27 +215,63 @@ impl Subcommand {
             }
             Self::Events(o) => {
                 a.switch("stats", o.stats);
-                a.int("interval", o.interval);
+                if let Some(seconds) = o.interval {
+                    a.flag("interval", seconds.to_string());
+                }
                 a.positional(o.id.as_str());
             }
             Self::Ps(o) => {
                 if let Some(format) = &o.format {
-                    a.flag("format", format.as_str());
+                    a.pair("format", format.as_str());
                 }
                 a.positional(o.id.as_str());
             }
             Self::Wait(o) => {
                 a.int("pid", o.pid);
                 a.int("rootpid", o.rootpid);
+                a.switch("checkpoint", o.checkpoint);
+                a.switch("restore", o.restore);
+                a.switch("fscheckpoint", o.fscheckpoint);
+                a.switch("fsrestore", o.fsrestore);
                 a.positional(o.id.as_str());
             }
             Self::Update(o) => {
-                a.flag("resources", &o.resources);
+                // The containerd shim's form: `update --resources=- ID`.
+                if let Some(resources) = &o.resources {
+                    a.flag("resources", resources);
+                }
+                a.int("blkio-weight", o.blkio_weight);
+                a.opt("cpu-burst", &o.cpu_burst);
+                a.opt("cpu-idle", &o.cpu_idle);
+                a.opt("cpu-period", &o.cpu_period);
+                a.opt("cpu-quota", &o.cpu_quota);
+                a.opt("cpu-rt-period", &o.cpu_rt_period);
+                a.opt("cpu-rt-runtime", &o.cpu_rt_runtime);
+                a.opt("cpu-share", &o.cpu_share);
+                a.opt("cpuset-cpus", &o.cpuset_cpus);
+                a.opt("cpuset-mems", &o.cpuset_mems);
+                a.opt("l3-cache-schema", &o.l3_cache_schema);
+                a.opt("mem-bw-schema", &o.mem_bw_schema);
+                a.opt("memory", &o.memory);
+                a.opt("memory-reservation", &o.memory_reservation);
+                a.opt("memory-swap", &o.memory_swap);
+                a.int("pids-limit", o.pids_limit);
                 a.positional(o.id.as_str());
             }
             Self::Checkpoint(o) => {
                 a.opt("image-path", &o.image_path);
                 a.switch("leave-running", o.leave_running);
+                a.switch("direct", o.direct);
+                a.opt("compression", &o.compression);
+                a.positional(o.id.as_str());
+            }
+            Self::FsCheckpoint(o) => {
+                a.opt("image-path", &o.image_path);
+                a.switch("leave-running", o.leave_running);
+                a.switch("direct", o.direct);
+                for path in &o.paths {
+                    a.pair("path", path);
+                }
                 a.positional(o.id.as_str());
             }
             Self::Restore(o) => {
@@ -196,6 +281,8 @@ impl Subcommand {
                 a.opt("console-socket", &o.console_socket);
                 a.opt("user-log", &o.user_log);
                 a.switch("detach", o.detach);
+                a.switch("direct", o.direct);
+                a.switch("background", o.background);
                 a.positional(o.id.as_str());
             }
         }

@@ -1,5 +1,7 @@
 //! proptest strategies for every [`Invocation`] the model can express, so
-//! that the client, the fake and the fuzzers test the same space.
+//! that the client, the fake and the fuzzers test the same space. The
+//! strategies without a release draw what runsc 20221219 (the recorded
+//! release) accepts; the `_for` ones draw for a given [`Release`].
 
 use std::path::PathBuf;
 
@@ -7,7 +9,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
 
-use super::flags::{FlagKind, GLOBAL_FLAGS};
+use super::flags::{self, FlagKind};
 use super::*;
 
 /// Container ids the model accepts, including awkward but legal ones.
@@ -38,23 +40,32 @@ fn opt_path() -> impl Strategy<Value = Option<PathBuf>> {
     option::of(path())
 }
 
-/// Global options, with config keys drawn from runsc's own global flags and
-/// values in the canonical form the parser produces for their kind.
+/// Global options runsc 20221219 accepts.
 pub fn global_options() -> impl Strategy<Value = GlobalOptions> {
-    let configurable: Vec<_> = GLOBAL_FLAGS
+    global_options_for(Release::RECORDED)
+}
+
+/// Global options, with config keys drawn from `release`'s own global flags
+/// and values in the canonical form the parser produces for their kind.
+pub fn global_options_for(release: Release) -> impl Strategy<Value = GlobalOptions> {
+    let configurable: Vec<_> = flags::table(release)
+        .global
         .iter()
-        .filter(|f| !FIRST_CLASS_GLOBALS.contains(&f.name) && f.name != "version")
+        .filter(|f| {
+            !FIRST_CLASS_GLOBALS.contains(&f.name) && !matches!(f.name, "version" | "help" | "h")
+        })
         .copied()
         .collect();
     let entry = proptest::sample::select(configurable).prop_flat_map(|spec| {
         let value: BoxedStrategy<String> = match spec.kind {
             FlagKind::Bool => any::<bool>().prop_map(|b| b.to_string()).boxed(),
-            FlagKind::Int => any::<i64>().prop_map(|n| n.to_string()).boxed(),
-            FlagKind::Uint => any::<u64>().prop_map(|n| n.to_string()).boxed(),
+            FlagKind::Int | FlagKind::Int64 => any::<i64>().prop_map(|n| n.to_string()).boxed(),
+            FlagKind::Uint | FlagKind::Uint64 => any::<u64>().prop_map(|n| n.to_string()).boxed(),
             FlagKind::Duration => prop_oneof![Just("0"), Just("1s"), Just("1.5h"), Just("20000ns")]
                 .prop_map(str::to_owned)
                 .boxed(),
-            FlagKind::String | FlagKind::Repeated => text().boxed(),
+            FlagKind::String => text().boxed(),
+            FlagKind::Value(kind) => Just(values::sample(kind).to_owned()).boxed(),
         };
         (Just(spec.name.to_owned()), value)
     });
@@ -105,10 +116,72 @@ pub fn signal() -> impl Strategy<Value = Signal> {
     ]
 }
 
-/// Every subcommand with every combination of its options.
+/// `exec --user` values runsc accepts (`UID[:GID]`).
+fn user() -> impl Strategy<Value = String> {
+    "-?[0-9]{1,6}(:[0-9]{1,6})?"
+}
+
+/// A pid flag's value: any but -1, which runsc reads as "not set".
+fn pid() -> impl Strategy<Value = Option<i64>> {
+    option::of(any::<i64>().prop_filter("-1 means unset", |n| *n != -1))
+}
+
+/// `any::<bool>()` where the release has the flag, else `false`.
+fn switch_if(has: bool) -> BoxedStrategy<bool> {
+    if has {
+        any::<bool>().boxed()
+    } else {
+        Just(false).boxed()
+    }
+}
+
+/// `option::of(s)` where the release has the flag, else `None`.
+fn opt_if<T: std::fmt::Debug + Clone + 'static>(
+    has: bool,
+    s: impl Strategy<Value = T> + 'static,
+) -> BoxedStrategy<Option<T>> {
+    if has {
+        option::of(s).boxed()
+    } else {
+        Just(None).boxed()
+    }
+}
+
+/// Every subcommand runsc 20221219 has, with every combination of its options.
 pub fn subcommand() -> impl Strategy<Value = Subcommand> {
+    subcommand_for(Release::RECORDED)
+}
+
+/// Every subcommand `release` has, with every combination of the options
+/// it has.
+pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
     let id = container_id;
-    prop_oneof![
+    let new = release >= Release::R20260817;
+    let mid = release >= Release::R20241021;
+    let mut newer: Vec<BoxedStrategy<Subcommand>> = Vec::new();
+    if new {
+        newer.push(update().boxed());
+        newer.push(
+            (
+                id(),
+                opt_path(),
+                any::<bool>(),
+                any::<bool>(),
+                vec(text(), 0..3),
+            )
+                .prop_map(|(id, image_path, leave_running, direct, paths)| {
+                    Subcommand::FsCheckpoint(FsCheckpoint {
+                        id,
+                        image_path,
+                        leave_running,
+                        direct,
+                        paths,
+                    })
+                })
+                .boxed(),
+        );
+    }
+    let common = prop_oneof![
         (
             option::of(prop_oneof![Just(ListFormat::Text), Just(ListFormat::Json)]),
             any::<bool>(),
@@ -123,15 +196,26 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
         id().prop_map(|id| Subcommand::Start(IdOnly { id })),
         id().prop_map(|id| Subcommand::Pause(IdOnly { id })),
         id().prop_map(|id| Subcommand::Resume(IdOnly { id })),
-        (id(), opt_path(), opt_path(), opt_path(), opt_path()).prop_map(
-            |(id, bundle, pid_file, console_socket, user_log)| Subcommand::Create(Create {
-                id,
-                bundle,
-                pid_file,
-                console_socket,
-                user_log
-            })
-        ),
+        (
+            id(),
+            opt_path(),
+            opt_path(),
+            opt_path(),
+            opt_path(),
+            opt_if(new, path())
+        )
+            .prop_map(
+                |(id, bundle, pid_file, console_socket, user_log, fs_restore_image_path)| {
+                    Subcommand::Create(Create {
+                        id,
+                        bundle,
+                        pid_file,
+                        console_socket,
+                        user_log,
+                        fs_restore_image_path,
+                    })
+                }
+            ),
         (
             id(),
             opt_path(),
@@ -161,7 +245,7 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
             ),
             (
                 opt_path(),
-                option::of(text()),
+                option::of(user()),
                 vec(text(), 0..3),
                 vec(text(), 0..2),
                 vec(text(), 0..2),
@@ -193,13 +277,15 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
             id(),
             option::of(signal()),
             any::<bool>(),
-            option::of(any::<i64>())
+            option::of(any::<i64>()),
+            opt_if(new, any::<i64>())
         )
-            .prop_map(|(id, signal, all, pid)| Subcommand::Kill(Kill {
+            .prop_map(|(id, signal, all, pid, pgid)| Subcommand::Kill(Kill {
                 id,
                 signal,
                 all,
-                pid
+                pid,
+                pgid
             })),
         (id(), any::<bool>(), option::of(any::<i64>())).prop_map(|(id, stats, interval)| {
             Subcommand::Events(Events {
@@ -217,16 +303,46 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
             ])
         )
             .prop_map(|(id, format)| Subcommand::Ps(Ps { id, format })),
-        (id(), option::of(any::<i64>()), option::of(any::<i64>()))
-            .prop_map(|(id, pid, rootpid)| Subcommand::Wait(Wait { id, pid, rootpid })),
-        (id(), path()).prop_map(|(id, resources)| Subcommand::Update(Update { id, resources })),
-        (id(), opt_path(), any::<bool>()).prop_map(|(id, image_path, leave_running)| {
-            Subcommand::Checkpoint(Checkpoint {
-                id,
-                image_path,
-                leave_running,
-            })
-        }),
+        (
+            id(),
+            pid(),
+            pid(),
+            [
+                switch_if(new),
+                switch_if(new),
+                switch_if(new),
+                switch_if(new)
+            ]
+        )
+            .prop_map(
+                |(id, pid, rootpid, [checkpoint, restore, fscheckpoint, fsrestore])| {
+                    Subcommand::Wait(Wait {
+                        id,
+                        pid,
+                        rootpid,
+                        checkpoint,
+                        restore,
+                        fscheckpoint,
+                        fsrestore,
+                    })
+                }
+            ),
+        (
+            id(),
+            opt_path(),
+            any::<bool>(),
+            switch_if(mid),
+            opt_if(mid, text())
+        )
+            .prop_map(|(id, image_path, leave_running, direct, compression)| {
+                Subcommand::Checkpoint(Checkpoint {
+                    id,
+                    image_path,
+                    leave_running,
+                    direct,
+                    compression,
+                })
+            }),
         (
             id(),
             opt_path(),
@@ -234,10 +350,18 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
             opt_path(),
             opt_path(),
             opt_path(),
-            any::<bool>()
+            (any::<bool>(), switch_if(mid), switch_if(mid))
         )
             .prop_map(
-                |(id, bundle, image_path, pid_file, console_socket, user_log, detach)| {
+                |(
+                    id,
+                    bundle,
+                    image_path,
+                    pid_file,
+                    console_socket,
+                    user_log,
+                    (detach, direct, background),
+                )| {
                     Subcommand::Restore(Restore {
                         id,
                         bundle,
@@ -246,13 +370,60 @@ pub fn subcommand() -> impl Strategy<Value = Subcommand> {
                         console_socket,
                         user_log,
                         detach,
+                        direct,
+                        background,
                     })
                 }
             ),
-    ]
+    ];
+    if newer.is_empty() {
+        common.boxed()
+    } else {
+        newer.push(common.boxed());
+        proptest::strategy::Union::new(newer).boxed()
+    }
 }
 
-/// Any invocation the model can express.
+/// `update` with any combination of its flags.
+fn update() -> impl Strategy<Value = Subcommand> {
+    let s = || option::of(text());
+    (
+        (container_id(), opt_path(), option::of(any::<i64>()), option::of(any::<i64>())),
+        [s(), s(), s(), s(), s(), s(), s(), s(), s(), s(), s(), s(), s(), s()],
+    )
+        .prop_map(|((id, resources, blkio_weight, pids_limit), strings)| {
+            let [cpu_burst, cpu_idle, cpu_period, cpu_quota, cpu_rt_period, cpu_rt_runtime, cpu_share, cpuset_cpus, cpuset_mems, l3_cache_schema, mem_bw_schema, memory, memory_reservation, memory_swap] =
+                strings;
+            Subcommand::Update(Update {
+                id,
+                resources,
+                blkio_weight,
+                cpu_burst,
+                cpu_idle,
+                cpu_period,
+                cpu_quota,
+                cpu_rt_period,
+                cpu_rt_runtime,
+                cpu_share,
+                cpuset_cpus,
+                cpuset_mems,
+                l3_cache_schema,
+                mem_bw_schema,
+                memory,
+                memory_reservation,
+                memory_swap,
+                pids_limit,
+            })
+        })
+}
+
+/// Any invocation runsc 20221219 accepts.
 pub fn invocation() -> impl Strategy<Value = Invocation> {
-    (global_options(), subcommand()).prop_map(|(global, command)| Invocation { global, command })
+    invocation_for(Release::RECORDED)
+}
+
+/// Any invocation `release` accepts.
+pub fn invocation_for(release: Release) -> impl Strategy<Value = Invocation> {
+    (global_options_for(release), subcommand_for(release))
+        .prop_map(|(global, command)| Invocation { global, command })
 }

@@ -117,6 +117,9 @@ pub(crate) struct Call<'a> {
     pub stdin: Option<Vec<u8>>,
     /// The caller's stdio for runsc; `None` captures stdout and stderr.
     pub io: Option<&'a dyn Io>,
+    /// Why the call must not run at all (the configured release lacks an
+    /// option it uses); reported by `spawn` before anything starts.
+    pub refused: Option<Error>,
 }
 
 /// A started runsc.
@@ -196,6 +199,9 @@ fn capture_pipe() -> Result<(pipe::Receiver, OwnedFd), Error> {
 impl Inner {
     /// Starts runsc for `call`.
     pub(crate) fn spawn(&self, call: Call<'_>) -> Result<Spawned, Error> {
+        if let Some(refused) = call.refused {
+            return Err(refused);
+        }
         let mut argv = Vec::with_capacity(call.args.len() + 1);
         argv.push(self.command.clone().into_os_string());
         argv.extend(call.args);

@@ -9,6 +9,7 @@ mod io;
 mod logfile;
 mod monitor;
 mod options;
+mod update;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -30,7 +31,9 @@ pub use options::{
     RestoreOpts, RunOpts, WaitOpts,
 };
 
-use crate::cli::{self, ContainerId, GlobalOptions, Invocation, LogFormat, Signal, Subcommand};
+use crate::cli::{
+    self, ContainerId, GlobalOptions, Invocation, LogFormat, Release, Signal, Subcommand,
+};
 use crate::error::excerpt;
 use crate::types::{self, Container, ProcessList, Stats, TopResults, WaitResult};
 use crate::Error;
@@ -93,6 +96,7 @@ pub(crate) struct Inner {
     pdeath_signal: Option<nix::sys::signal::Signal>,
     envs: Vec<(OsString, OsString)>,
     process_group: bool,
+    release: Release,
 }
 
 impl fmt::Debug for Runsc {
@@ -106,6 +110,7 @@ impl fmt::Debug for Runsc {
             .field("pdeath_signal", &self.inner.pdeath_signal)
             .field("envs", &self.inner.envs)
             .field("process_group", &self.inner.process_group)
+            .field("release", &self.inner.release)
             .finish()
     }
 }
@@ -121,6 +126,7 @@ pub struct RunscBuilder {
     pdeath_signal: Option<nix::sys::signal::Signal>,
     envs: Vec<(OsString, OsString)>,
     process_group: bool,
+    release: Release,
     error: Option<Error>,
 }
 
@@ -135,6 +141,7 @@ impl Default for RunscBuilder {
             pdeath_signal: None,
             envs: Vec::new(),
             process_group: true,
+            release: Release::NEWEST,
             error: None,
         }
     }
@@ -144,6 +151,15 @@ impl RunscBuilder {
     /// The runsc program: a path, or a name looked up in `PATH` (default `runsc`).
     pub fn command(mut self, command: impl Into<PathBuf>) -> Self {
         self.command = command.into();
+        self
+    }
+
+    /// The runsc release this client drives (default: the newest known,
+    /// [`Release::NEWEST`]). A call that uses a subcommand or option that
+    /// release lacks fails with [`Error::InvalidInput`] naming the option and
+    /// the release that added it, before anything is spawned.
+    pub fn release(mut self, release: Release) -> Self {
+        self.release = release;
         self
     }
 
@@ -274,6 +290,7 @@ impl RunscBuilder {
                 pdeath_signal: self.pdeath_signal,
                 envs: self.envs,
                 process_group: self.process_group,
+                release: self.release,
             }),
             timeout: self.timeout,
         })
@@ -391,10 +408,15 @@ impl Runsc {
     }
 
     fn call<'a>(&self, command: Subcommand, io: Option<&'a dyn Io>) -> Call<'a> {
+        let invocation = self.invocation(command);
         Call {
-            args: self.invocation(command).to_args(),
+            args: invocation.to_args(),
             stdin: None,
             io,
+            refused: invocation
+                .check_release(self.inner.release)
+                .err()
+                .map(|m| Error::invalid("option", &m.option, m.to_string())),
         }
     }
 
@@ -508,6 +530,7 @@ impl Runsc {
             pid_file: absolute(&opts.pid_file)?,
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
+            fs_restore_image_path: None,
         });
         self.run_call(self.call(command, opts.io.as_deref()))
             .await?
@@ -628,6 +651,7 @@ impl Runsc {
             signal: Some(signal.into()),
             all: opts.all,
             pid: opts.pid,
+            pgid: None,
         }))
         .await
         .map(drop)
@@ -722,6 +746,10 @@ impl Runsc {
                 id: id.clone(),
                 pid: opts.pid,
                 rootpid: opts.rootpid,
+                checkpoint: false,
+                restore: false,
+                fscheckpoint: false,
+                fsrestore: false,
             }))
             .await?;
         self.decode(&finished, "wait result", types::decode_wait)
@@ -731,10 +759,7 @@ impl Runsc {
     /// shape; runsc 20221219 has no `update` and fails with a usage error).
     pub async fn update(&self, id: &ContainerId, resources: &LinuxResources) -> Result<(), Error> {
         let mut call = self.call(
-            Subcommand::Update(cli::Update {
-                id: id.clone(),
-                resources: PathBuf::from("-"),
-            }),
+            Subcommand::Update(cli::Update::resources(id.clone(), "-")),
             None,
         );
         call.stdin = Some(serde_json_vec(resources, "resources")?);
@@ -747,6 +772,8 @@ impl Runsc {
             id: id.clone(),
             image_path: opts.image_path.clone(),
             leave_running: opts.leave_running,
+            direct: false,
+            compression: None,
         }))
         .await
         .map(drop)
@@ -770,6 +797,8 @@ impl Runsc {
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
             detach: opts.detach,
+            direct: false,
+            background: false,
         });
         let watch = PidFileWatch::new(pid_file.as_deref());
         let finished = self

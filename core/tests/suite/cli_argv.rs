@@ -92,6 +92,7 @@ fn argv_of_every_subcommand() {
         pid_file: None,
         console_socket: None,
         user_log: None,
+        fs_restore_image_path: None,
     };
     snapshot(
         "argv_create",
@@ -196,6 +197,7 @@ fn argv_of_every_subcommand() {
         signal: None,
         all: false,
         pid: None,
+        pgid: None,
     };
     snapshot(
         "argv_kill",
@@ -261,35 +263,48 @@ fn argv_of_every_subcommand() {
                 id: id("c1"),
                 pid: None,
                 rootpid: None,
+                checkpoint: false,
+                restore: false,
+                fscheckpoint: false,
+                fsrestore: false,
             }),
             Subcommand::Wait(Wait {
                 id: id("c1"),
                 pid: Some(7),
                 rootpid: None,
+                checkpoint: false,
+                restore: false,
+                fscheckpoint: false,
+                fsrestore: false,
             }),
             Subcommand::Wait(Wait {
                 id: id("c1"),
                 pid: None,
                 rootpid: Some(1234),
+                checkpoint: false,
+                restore: false,
+                fscheckpoint: false,
+                fsrestore: false,
             }),
         ],
     );
     snapshot(
         "argv_update_checkpoint_restore",
         &[
-            Subcommand::Update(Update {
-                id: id("c1"),
-                resources: PathBuf::from("-"),
-            }),
+            Subcommand::Update(Update::resources(id("c1"), "-")),
             Subcommand::Checkpoint(Checkpoint {
                 id: id("c1"),
                 image_path: p("/img"),
                 leave_running: false,
+                direct: false,
+                compression: None,
             }),
             Subcommand::Checkpoint(Checkpoint {
                 id: id("c1"),
                 image_path: p("/img"),
                 leave_running: true,
+                direct: false,
+                compression: None,
             }),
             Subcommand::Restore(Restore {
                 id: id("c1"),
@@ -299,6 +314,8 @@ fn argv_of_every_subcommand() {
                 console_socket: None,
                 user_log: None,
                 detach: false,
+                direct: false,
+                background: false,
             }),
             Subcommand::Restore(Restore {
                 id: id("c1"),
@@ -308,6 +325,8 @@ fn argv_of_every_subcommand() {
                 console_socket: p("/s"),
                 user_log: p("/u"),
                 detach: true,
+                direct: false,
+                background: false,
             }),
         ],
     );
@@ -373,12 +392,28 @@ fn positionals_after_command(args: &[OsString]) -> (usize, &[OsString]) {
         .iter()
         .position(|a| !a.to_string_lossy().starts_with("--"))
         .expect("a subcommand name");
-    let rest = &args[at + 1..];
-    let first_positional = rest
-        .iter()
-        .position(|a| !a.to_string_lossy().starts_with("--"))
-        .unwrap_or(rest.len());
-    (at, &rest[first_positional..])
+    let name = args[at].to_string_lossy();
+    let (_, table) = flags::table(Release::R20221219)
+        .command(&name)
+        .expect("a modelled subcommand");
+    // Subcommand flags with a value are rendered `--name value`.
+    let mut rest = &args[at + 1..];
+    while let Some(flag) = rest.first().map(|a| a.to_string_lossy()) {
+        let Some(flag) = flag.strip_prefix("--").filter(|f| !f.is_empty()) else {
+            break;
+        };
+        let joined = flag.contains('=');
+        let spec = flags::lookup(table, flag.split('=').next().unwrap()).expect("a known flag");
+        rest = if spec.kind == flags::FlagKind::Bool || joined {
+            &rest[1..]
+        } else {
+            &rest[2..]
+        };
+    }
+    if rest.first().is_some_and(|a| a == "--") {
+        rest = &rest[1..];
+    }
+    (at, rest)
 }
 
 proptest! {
@@ -433,7 +468,7 @@ proptest! {
         for arg in &args[..at] {
             let text = arg.to_string_lossy();
             let name = text.trim_start_matches("--").split('=').next().unwrap().to_owned();
-            prop_assert!(flags::lookup(flags::GLOBAL_FLAGS, &name).is_some(), "{}", text);
+            prop_assert!(flags::lookup(&flags::table(Release::R20221219).global, &name).is_some(), "{}", text);
         }
     }
 
@@ -446,7 +481,7 @@ proptest! {
         for command in [
             Subcommand::State(IdOnly { id: id.clone() }),
             Subcommand::Delete(Delete { ids: vec![id.clone(), more.clone()], force: true }),
-            Subcommand::Kill(Kill { id: id.clone(), signal: signal.clone(), all: false, pid: None }),
+            Subcommand::Kill(Kill { id: id.clone(), signal: signal.clone(), all: false, pid: None, pgid: None }),
         ] {
             let inv = Invocation::new(command);
             let args = inv.to_args();

@@ -283,7 +283,7 @@ async fn with_a_json_log_and_no_logged_error_128_is_the_process_exit_code() {
 #[tokio::test]
 async fn exec_writes_a_private_spec_file_and_removes_it() {
     let fake = Fake::new(
-        r#"for a; do case "$a" in --process=*) spec="${a#--process=}";; esac; done
+        r#"for a; do [ "$prev" = --process ] && spec="$a"; prev="$a"; done
 echo "$spec" >"$root/spec-path"
 cp "$spec" "$root/spec-copy"
 stat -c %a "$spec" >"$root/spec-mode"
@@ -315,7 +315,7 @@ exit 0"#,
 
 #[tokio::test]
 async fn exec_spec_file_is_removed_on_timeout_and_on_drop() {
-    let body = r#"for a; do case "$a" in --process=*) spec="${a#--process=}";; esac; done
+    let body = r#"for a; do [ "$prev" = --process ] && spec="$a"; prev="$a"; done
 echo "$spec" >"$root/spec-path.tmp"
 mv "$root/spec-path.tmp" "$root/spec-path"
 sleep 3600"#;
@@ -353,7 +353,7 @@ sleep 3600"#;
 #[tokio::test]
 async fn detached_exec_gets_a_pid_file_and_reports_the_pid() {
     let fake = Fake::new(
-        r#"for a; do case "$a" in --pid-file=*) pidfile="${a#--pid-file=}";; esac; done
+        r#"for a; do [ "$prev" = --pid-file ] && pidfile="$a"; prev="$a"; done
 echo 4242 >"$pidfile"
 exit 0"#,
     );
@@ -381,8 +381,11 @@ async fn relative_pid_files_are_made_absolute() {
     fake.runsc.create(&id("c1"), "/b", &opts).await.unwrap();
     let cwd = std::env::current_dir().unwrap();
     let argv = fake.argv();
-    let expected = format!("--pid-file={}/some/dir/c1.pid", cwd.display());
-    assert!(argv.contains(&expected), "{argv:?}");
+    let expected = [
+        "--pid-file".to_owned(),
+        format!("{}/some/dir/c1.pid", cwd.display()),
+    ];
+    assert!(argv.windows(2).any(|w| w == expected), "{argv:?}");
     assert_eq!(argv.last().unwrap(), "c1");
 }
 

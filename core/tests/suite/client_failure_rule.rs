@@ -11,7 +11,12 @@ use crate::support::{id, process, Fake, LogSetup};
 
 /// The part every body shares: runsc's handling of `--log` and `--pid-file`.
 const PRELUDE: &str = r#"log=; pidfile=
-for a; do case "$a" in --log=*) log="${a#--log=}";; --pid-file=*) pidfile="${a#--pid-file=}";; esac; done
+prev=
+for a; do
+  case "$prev" in --pid-file) pidfile="$a";; esac
+  case "$a" in --log=*) log="${a#--log=}";; --pid-file=*) pidfile="${a#--pid-file=}";; esac
+  prev="$a"
+done
 if [ -n "$log" ] && ! true 2>/dev/null >>"$log"; then
   echo "W1202 06:58:19.865473    2263 util.go:64] FATAL ERROR: error opening log file \"$log\": open $log: no such file or directory" >&2
   echo "error opening log file \"$log\": open $log: no such file or directory" >&2

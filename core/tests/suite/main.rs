@@ -3,6 +3,9 @@
 //!
 //! - `cli_argv`, `cli_vs_real`: the command-line model (argv rendering,
 //!   parsing, and the parser against real runsc's recorded refusals);
+//! - `go_argv`: the client's argv against gVisor's Go client's, call by call;
+//! - `release`, `real_values`: the release profiles against the shared flag
+//!   tables, and typed flag values against real runsc;
 //! - `decode`, `decode_events`, `no_panic`: the typed outputs and their
 //!   decoders;
 //! - `client_*`: the client against a scripted stand-in for runsc
@@ -19,6 +22,9 @@ mod client_io;
 mod client_monitor;
 mod decode;
 mod decode_events;
+mod go_argv;
 mod no_panic;
 mod real_runsc;
+mod real_values;
+mod release;
 mod support;

@@ -79,9 +79,10 @@ pub fn run(invocation: &Invocation) -> i32 {
         Subcommand::Wait(o) => sim.wait(o),
         Subcommand::Checkpoint(o) => sim.checkpoint(o),
         Subcommand::Restore(o) => sim.restore(o),
-        Subcommand::Update(_) => Err(lifecycle::fatal(
-            "fake-runsc: runsc 20221219 has no update subcommand",
-        )),
+        Subcommand::Update(_) | Subcommand::FsCheckpoint(_) => Err(lifecycle::fatal(format!(
+            "fake-runsc: runsc 20221219 has no {} subcommand",
+            invocation.command.name()
+        ))),
     };
     match result {
         Ok(code) => code,
