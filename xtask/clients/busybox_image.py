@@ -10,12 +10,15 @@ and a known /etc/motd. `ctr image import` reads it with no network at all.
 import hashlib
 import io
 import json
+import platform
 import sys
 import tarfile
 
 APPLETS = ["sh", "cat", "pwd", "echo", "sleep", "true", "false", "ls", "env", "id"]
 DIRS = ["bin", "dev", "etc", "proc", "root", "sys", "tmp", "var", "work"]
 MOTD = b"welcome to the clients image\n"
+# ctr imports only images for the host's platform, named as Go names them.
+GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
 
 def add_file(tar, name, data, mode):
@@ -57,7 +60,7 @@ def main(argv):
     diff_id = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
     config = json.dumps(
         {
-            "architecture": "amd64",
+            "architecture": GO_ARCH.get(platform.machine(), platform.machine()),
             "os": "linux",
             "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"], "WorkingDir": "/"},
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},

@@ -285,22 +285,20 @@ pub fn run(python: &Path, runtime: &Runtime, scratch: &Path) -> Result<Trial, St
     let scratch_text = scratch.to_string_lossy().into_owned();
     let leftovers = proc::kill_leftovers(&scratch_text);
     proc::unmount_below(scratch);
-    let suffix = format!("-{}", std::process::id());
+    let replacements = [
+        (scratch_text, "$TMP"),
+        (namespace, "$NS"),
+        (format!("-{}", std::process::id()), ""),
+    ];
     let argv = proc::read_argv_log(&logs)?
         .iter()
-        .map(|a| {
-            proc::normalise_argv(
-                a,
-                &[
-                    (scratch_text.clone(), "$TMP"),
-                    (namespace.clone(), "$NS"),
-                    (suffix.clone(), ""),
-                ],
-            )
-        })
+        .map(|a| proc::normalise_argv(a, &replacements))
         .collect();
     Ok(Trial {
-        steps: steps?,
+        steps: steps?
+            .into_iter()
+            .map(|s| s.normalised(&replacements))
+            .collect(),
         argv,
         leftovers,
     })

@@ -169,6 +169,7 @@ pub fn run(python: &Path, runtime: &Runtime, scratch: &Path) -> Result<Trial, St
     );
     let state = runtime_dir.join("state");
     let scratch_text = scratch.to_string_lossy().into_owned();
+    let replacements = [(scratch_text.clone(), "$TMP")];
     let leftovers =
         super::delete_all(runtime.binary(), &state, scratch) + proc::kill_leftovers(&scratch_text);
     let ran = ran?;
@@ -176,13 +177,16 @@ pub fn run(python: &Path, runtime: &Runtime, scratch: &Path) -> Result<Trial, St
         Ok(bytes) => serde_json::from_slice::<Vec<ScriptStep>>(&bytes)
             .map_err(|e| format!("{} is not what the script writes: {e}", results.display()))?
             .into_iter()
-            .map(|s| StepResult {
-                step: s.step,
-                stdout: s.stdout,
-                stderr: s.stderr,
-                exit: s.exit,
-                error: s.error,
-                state: None,
+            .map(|s| {
+                StepResult {
+                    step: s.step,
+                    stdout: s.stdout,
+                    stderr: s.stderr,
+                    exit: s.exit,
+                    error: s.error,
+                    state: None,
+                }
+                .normalised(&replacements)
             })
             .collect(),
         Err(_) => Vec::new(),
@@ -200,7 +204,7 @@ pub fn run(python: &Path, runtime: &Runtime, scratch: &Path) -> Result<Trial, St
     }
     let argv = proc::read_argv_log(&logs)?
         .iter()
-        .map(|a| proc::normalise_argv(a, &[(scratch_text.clone(), "$TMP")]))
+        .map(|a| proc::normalise_argv(a, &replacements))
         .collect();
     Ok(Trial {
         steps,

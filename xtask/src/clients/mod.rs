@@ -84,6 +84,17 @@ pub struct StepResult {
 }
 
 impl StepResult {
+    /// The same result with volatile values (paths, ids) normalised.
+    fn normalised(mut self, replacements: &[(String, &str)]) -> Self {
+        for text in [&mut self.stdout, &mut self.stderr, &mut self.error]
+            .into_iter()
+            .flatten()
+        {
+            *text = proc::normalise_text(text, replacements);
+        }
+        self
+    }
+
     /// The result on one line, for tables and messages.
     fn summary(&self) -> String {
         let mut parts = Vec::new();
@@ -138,11 +149,8 @@ impl Expect {
         };
         check("stdout", self.stdout.map(str::to_owned), got.stdout.clone());
         check("stderr", self.stderr.map(str::to_owned), got.stderr.clone());
-        check(
-            "exit",
-            self.exit.map(|e| format!("{e:?}")),
-            Some(format!("{:?}", got.exit)),
-        );
+        let exit_text = |e: Option<i32>| e.map_or_else(|| "none".to_owned(), |c| c.to_string());
+        check("exit", self.exit.map(exit_text), Some(exit_text(got.exit)));
         check("state", self.state.map(str::to_owned), got.state.clone());
         if let Some(want) = self.error {
             if got.error.as_deref() != Some(want) {
@@ -254,72 +262,84 @@ fn cannot_run_real(real: &Path) -> Option<String> {
     None
 }
 
-/// Checks every step of `trial` against real runsc's results.
-fn check_expectations(client: Client, runtime: &Runtime, trial: &Trial) -> Vec<String> {
-    let mut failures = Vec::new();
-    let expectations = client.expectations();
-    for (i, (name, expect)) in expectations.iter().enumerate() {
-        match trial.steps.get(i) {
-            Some(got) if got.step == *name => {
-                for m in expect.mismatches(got) {
-                    failures.push(format!(
-                        "{} on {}, step {} `{name}`: {m}",
-                        client.name(),
-                        runtime.name(),
-                        i + 1
-                    ));
-                }
-            }
-            Some(got) => failures.push(format!(
-                "{} on {}, step {}: expected `{name}`, the client reported `{}` ({})",
-                client.name(),
-                runtime.name(),
-                i + 1,
-                got.step,
-                got.summary()
-            )),
-            None => failures.push(format!(
-                "{} on {}, step {} `{name}`: never ran",
-                client.name(),
-                runtime.name(),
-                i + 1
-            )),
-        }
-    }
-    for extra in trial.steps.iter().skip(expectations.len()) {
-        failures.push(format!(
-            "{} on {}: `{}` {}",
-            client.name(),
-            runtime.name(),
-            extra.step,
-            extra.summary()
-        ));
-    }
-    if trial.leftovers > 0 {
-        failures.push(format!(
-            "{} on {}: {} sandbox(es) or process(es) outlived the client and were removed by the harness",
-            client.name(),
-            runtime.name(),
-            trial.leftovers
-        ));
-    }
-    failures
+/// Checks counted one by one, for the closing `N passed, N failed` line,
+/// with the message of every failure.
+#[derive(Debug, Default)]
+struct Checks {
+    passed: usize,
+    failed: usize,
+    messages: Vec<String>,
 }
 
-/// The steps at which two runtimes' results differ.
-fn compare(client: Client, a: (&Runtime, &Trial), b: (&Runtime, &Trial)) -> Vec<String> {
+impl Checks {
+    /// One check: it passed when it produced no message.
+    fn record(&mut self, messages: Vec<String>) {
+        if messages.is_empty() {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.messages.extend(messages);
+        }
+    }
+}
+
+/// Checks that nothing outlived the client and, with `steps`, every step
+/// of `trial` against real runsc's recorded results.
+fn check_trial(client: Client, runtime: &Runtime, trial: &Trial, steps: bool, checks: &mut Checks) {
+    let at = format!("{} on {}", client.name(), runtime.name());
+    let expectations = if steps {
+        client.expectations()
+    } else {
+        Vec::new()
+    };
+    for (i, (name, expect)) in expectations.iter().enumerate() {
+        let n = i + 1;
+        checks.record(match trial.steps.get(i) {
+            Some(got) if got.step == *name => expect
+                .mismatches(got)
+                .into_iter()
+                .map(|m| format!("{at}, step {n} `{name}`: {m}"))
+                .collect(),
+            Some(got) => vec![format!(
+                "{at}, step {n}: expected `{name}`, the client reported `{}` ({})",
+                got.step,
+                got.summary()
+            )],
+            None => vec![format!("{at}, step {n} `{name}`: never ran")],
+        });
+    }
+    for extra in trial
+        .steps
+        .iter()
+        .skip(expectations.len())
+        .filter(|_| steps)
+    {
+        checks.record(vec![format!("{at}: `{}` {}", extra.step, extra.summary())]);
+    }
+    checks.record(if trial.leftovers > 0 {
+        vec![format!(
+            "{at}: {} sandbox(es) or process(es) outlived the client and were removed by the harness",
+            trial.leftovers
+        )]
+    } else {
+        Vec::new()
+    });
+}
+
+/// Compares two runtimes' results step by step.
+fn compare(client: Client, a: (&Runtime, &Trial), b: (&Runtime, &Trial), checks: &mut Checks) {
     let (ra, ta) = a;
     let (rb, tb) = b;
-    let mut out = Vec::new();
     for i in 0..ta.steps.len().max(tb.steps.len()) {
         let (x, y) = (ta.steps.get(i), tb.steps.get(i));
         if x == y {
+            checks.record(Vec::new());
             continue;
         }
         let name = x.or(y).map_or("", |s| s.step.as_str());
         let show =
             |s: Option<&StepResult>| s.map_or_else(|| "(no step)".to_owned(), StepResult::summary);
-        out.push(format!(
+        checks.record(vec![format!(
             "{} step {} `{name}` differs:\n    - {}: {}\n    + {}: {}",
             client.name(),
             i + 1,
@@ -327,9 +347,8 @@ fn compare(client: Client, a: (&Runtime, &Trial), b: (&Runtime, &Trial)) -> Vec<
             show(x),
             rb.name(),
             show(y)
-        ));
+        )]);
     }
-    out
 }
 
 fn print_table(client: Client, trials: &[(Runtime, Trial)]) {
@@ -408,8 +427,7 @@ fn worker(args: &[String]) -> Result<(), String> {
     if want_fake {
         runtimes.push(Runtime::Fake(build_fake_runsc(FakeBuild::Debug)?));
     }
-    let mut failures = Vec::new();
-    let mut ran = 0;
+    let mut checks = Checks::default();
     for client in [Client::Gvisor, Client::Containerd] {
         if let Some(why) = client.cannot_run() {
             skipped.push(format!("{}: {why}", client.name()));
@@ -425,7 +443,11 @@ fn worker(args: &[String]) -> Result<(), String> {
             let trial = match client.run(runtime, scratch.path()) {
                 Ok(trial) => trial,
                 Err(e) => {
-                    failures.push(format!("{} on {}: {e}", client.name(), runtime.name()));
+                    checks.record(vec![format!(
+                        "{} on {}: {e}",
+                        client.name(),
+                        runtime.name()
+                    )]);
                     Trial::default()
                 }
             };
@@ -435,31 +457,41 @@ fn worker(args: &[String]) -> Result<(), String> {
                 trial.argv.len(),
                 argv_file.display()
             );
-            failures.extend(check_expectations(client, runtime, &trial));
             trials.push((runtime.clone(), trial));
-            ran += 1;
+        }
+        // With both runtimes, the fake is judged against what real runsc
+        // did in this very run; the recorded expectations judge real runsc
+        // (and the fake when it runs alone).
+        let real_ran = trials.iter().any(|(r, _)| matches!(r, Runtime::Real(_)));
+        for (runtime, trial) in &trials {
+            let against_real = real_ran && matches!(runtime, Runtime::Fake(_));
+            check_trial(client, runtime, trial, !against_real, &mut checks);
         }
         if let [a, b] = trials.as_slice() {
-            failures.extend(compare(client, (&a.0, &a.1), (&b.0, &b.1)));
+            compare(client, (&a.0, &a.1), (&b.0, &b.1), &mut checks);
         }
         print_table(client, &trials);
     }
     for why in &skipped {
         if ci {
-            failures.push(format!("CI is set, so this must run: {why}"));
+            checks.record(vec![format!("CI is set, so this must run: {why}")]);
         } else {
             eprintln!("clients: SKIP {why}; it runs as root with runsc, containerd, busybox-static and python3-venv installed (CI fails instead of skipping)");
         }
     }
     println!();
-    if failures.is_empty() {
-        println!("clients: {ran} client run(s) passed");
-        return Ok(());
+    for message in &checks.messages {
+        eprintln!("FAIL {message}");
     }
-    for failure in &failures {
-        eprintln!("FAIL {failure}");
+    println!(
+        "clients: {} passed, {} failed",
+        checks.passed, checks.failed
+    );
+    if checks.failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{} check(s) failed; see above", checks.failed))
     }
-    Err(format!("{} failure(s); see above", failures.len()))
 }
 
 /// Runs the worker in a child process while this one reaps every orphan at once.
@@ -546,12 +578,16 @@ mod tests {
             steps: vec![step("open", "", Some(0)), step("pwd", "/\n", Some(0))],
             ..Trial::default()
         };
-        let diffs = compare(Client::Gvisor, (&real, &a), (&fake, &b));
-        assert_eq!(diffs.len(), 1);
+        let mut checks = Checks::default();
+        compare(Client::Gvisor, (&real, &a), (&fake, &b), &mut checks);
+        assert_eq!((checks.passed, checks.failed), (1, 1));
+        let diffs = checks.messages;
         assert!(diffs[0].contains("step 2 `pwd`"), "{}", diffs[0]);
         assert!(diffs[0].contains("- real runsc: exit 0, stdout \"/usr\\n\""));
         assert!(diffs[0].contains("+ fake-runsc: exit 0, stdout \"/\\n\""));
-        assert!(compare(Client::Gvisor, (&real, &a), (&fake, &a)).is_empty());
+        let mut checks = Checks::default();
+        compare(Client::Gvisor, (&real, &a), (&fake, &a), &mut checks);
+        assert_eq!((checks.passed, checks.failed), (2, 0));
     }
 
     #[test]
@@ -576,10 +612,20 @@ mod tests {
             leftovers: 1,
             ..Trial::default()
         };
-        let failures = check_expectations(Client::Gvisor, &real, &trial);
+        let mut checks = Checks::default();
+        check_trial(Client::Gvisor, &real, &trial, true, &mut checks);
+        let failures = checks.messages;
         assert!(failures
             .iter()
             .any(|f| f.contains("`pwd (sandbox working_dir)`: never ran")));
         assert!(failures.iter().any(|f| f.contains("outlived the client")));
+        let mut checks = Checks::default();
+        check_trial(Client::Gvisor, &real, &trial, false, &mut checks);
+        assert_eq!(
+            (checks.passed, checks.failed),
+            (0, 1),
+            "{:?}",
+            checks.messages
+        );
     }
 }

@@ -149,24 +149,26 @@ fn split_nul(bytes: &[u8]) -> Vec<String> {
     args
 }
 
-/// Makes an argv comparable between runs: `replacements` (scratch paths,
+/// Makes an argv comparable between runs: see [`normalise_text`].
+pub fn normalise_argv(argv: &[String], replacements: &[(String, &str)]) -> String {
+    argv.iter()
+        .map(|arg| normalise_text(arg, replacements))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Makes text comparable between runs: `replacements` (scratch paths,
 /// unique suffixes) become their names, 32-hex-digit sandbox ids become
 /// `$ID`, and the numbered temporary files containerd's shim writes lose
 /// their number.
-pub fn normalise_argv(argv: &[String], replacements: &[(String, &str)]) -> String {
-    argv.iter()
-        .map(|arg| {
-            let mut arg = arg.clone();
-            for (from, to) in replacements {
-                if !from.is_empty() {
-                    arg = arg.replace(from.as_str(), to);
-                }
-            }
-            let arg = replace_hex_ids(&arg);
-            strip_number_after(&arg, "runc-process")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+pub fn normalise_text(text: &str, replacements: &[(String, &str)]) -> String {
+    let mut text = text.to_owned();
+    for (from, to) in replacements {
+        if !from.is_empty() {
+            text = text.replace(from.as_str(), to);
+        }
+    }
+    strip_number_after(&replace_hex_ids(&text), "runc-process")
 }
 
 fn replace_hex_ids(text: &str) -> String {
