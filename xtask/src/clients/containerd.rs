@@ -45,6 +45,7 @@ pub fn expectations() -> Vec<(&'static str, Expect)> {
         ("run --cwd /etc pwd", ok("/etc\n")),
         ("run --env FOO=bar sh -c 'echo $FOO'", ok("bar\n")),
         ("run sh -c 'exit 7'", Expect::exit(7)),
+        ("run --runc-systemd-cgroup echo hi", ok("hi\n")),
         ("run --detach sleep 1000", state("RUNNING")),
         ("exec --cwd /tmp sh -c 'echo $FOO; pwd'", ok("bar\n/tmp\n")),
         ("exec sh -c 'exit 3'", Expect::exit(3)),
@@ -203,6 +204,7 @@ impl Daemon {
             let _ = self.ctr_run(&["container", "delete", &id], CLEANUP_TIMEOUT);
         }
         let _ = self.ctr_run(&["image", "remove", IMAGE], CLEANUP_TIMEOUT);
+        remove_cgroups(&self.namespace);
         if let Some(mut child) = self.child.take() {
             let pid = Pid::from_raw(child.id() as i32);
             let _ = kill(pid, Signal::SIGTERM);
@@ -219,6 +221,20 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.cleanup();
+    }
+}
+
+/// Removes the cgroup the shim's default `cgroupsPath` (`/NAMESPACE/ID`)
+/// made runsc create in each hierarchy: runsc removes the container's own
+/// cgroup but leaves the namespace's, empty, behind. Only empty cgroups can
+/// be removed, so nothing in use is touched.
+fn remove_cgroups(namespace: &str) {
+    let base = Path::new("/sys/fs/cgroup");
+    let _ = std::fs::remove_dir(base.join(namespace));
+    if let Ok(hierarchies) = std::fs::read_dir(base) {
+        for hierarchy in hierarchies.flatten() {
+            let _ = std::fs::remove_dir(hierarchy.path().join(namespace));
+        }
     }
 }
 
@@ -322,7 +338,9 @@ fn drive(daemon: &mut Daemon, wrapper: &Path, tarball: &Path) -> Result<Vec<Step
     let suffix = std::process::id();
     let mut steps = Vec::new();
 
-    let one_shot: [(&str, &str, &[&str], &[&str]); 4] = [
+    // The shim adds `--systemd-cgroup` to runsc's flags when asked to.
+    let systemd_cgroup = format!("system.slice:xtask-clients:systemd-{suffix}");
+    let one_shot: [(&str, &str, &[&str], &[&str]); 5] = [
         ("run cat /etc/motd", "motd", &[], &["cat", "/etc/motd"]),
         ("run --cwd /etc pwd", "pwd", &["--cwd", "/etc"], &["pwd"]),
         (
@@ -332,6 +350,12 @@ fn drive(daemon: &mut Daemon, wrapper: &Path, tarball: &Path) -> Result<Vec<Step
             &["sh", "-c", "echo $FOO"],
         ),
         ("run sh -c 'exit 7'", "exit", &[], &["sh", "-c", "exit 7"]),
+        (
+            "run --runc-systemd-cgroup echo hi",
+            "systemd",
+            &["--runc-systemd-cgroup", "--cgroup", &systemd_cgroup],
+            &["echo", "hi"],
+        ),
     ];
     for (step, name, flags, command) in one_shot {
         let id = format!("{name}-{suffix}");

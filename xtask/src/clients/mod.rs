@@ -509,22 +509,38 @@ fn under_reaper(args: &[String]) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("cannot start the clients worker: {e}"))?;
     let worker = Pid::from_raw(child.id() as i32);
-    loop {
+    let outcome = loop {
         match waitpid(None, None) {
             Ok(WaitStatus::Exited(pid, code)) if pid == worker => {
-                return if code == 0 {
+                break if code == 0 {
                     Ok(())
                 } else {
                     Err(format!("the client tests failed (exit status {code})"))
                 };
             }
             Ok(WaitStatus::Signaled(pid, signal, _)) if pid == worker => {
-                return Err(format!("the clients worker was killed by {signal:?}"));
+                break Err(format!("the clients worker was killed by {signal:?}"));
             }
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(format!("waiting for the clients worker failed: {e}")),
+            Err(e) => break Err(format!("waiting for the clients worker failed: {e}")),
         }
+    };
+    // Whatever the worker started and left running (a daemon or shim after
+    // a crash) was reparented here: end it, by pid, and reap it.
+    let orphans = proc::children_of(std::process::id() as i32);
+    for pid in &orphans {
+        let _ = nix::sys::signal::kill(Pid::from_raw(*pid), nix::sys::signal::Signal::SIGKILL);
     }
+    for pid in &orphans {
+        let _ = waitpid(Pid::from_raw(*pid), None);
+    }
+    if !orphans.is_empty() {
+        eprintln!(
+            "clients: ended {} process(es) the worker left behind: {orphans:?}",
+            orphans.len()
+        );
+    }
+    outcome
 }
 
 /// `cargo xtask clients [--runtime real|fake|both]`.

@@ -239,6 +239,25 @@ pub fn kill_leftovers(needle: &str) -> usize {
     pids.len()
 }
 
+/// The pids whose parent is `parent`.
+pub fn children_of(parent: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                // The fields after the command name, which may hold spaces
+                // and parentheses: state, then the parent's pid.
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
+                    == Some(parent)
+            })
+        })
+        .collect()
+}
+
 /// Which of `pids` are still running (zombies count as gone).
 pub fn processes_alive(pids: &[i32]) -> Vec<i32> {
     pids.iter()
@@ -336,6 +355,15 @@ mod tests {
             read_argv_log(&logs).unwrap(),
             vec![vec!["a b".to_owned(), String::new(), "c".to_owned()]]
         );
+    }
+
+    #[test]
+    fn children_are_found_by_their_parent_pid() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let found = children_of(std::process::id() as i32);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found.contains(&(child.id() as i32)), "{found:?}");
     }
 
     #[test]
