@@ -470,7 +470,9 @@ fn worker(args: &[String]) -> Result<(), String> {
         if let [a, b] = trials.as_slice() {
             compare(client, (&a.0, &a.1), (&b.0, &b.1), &mut checks);
         }
-        print_table(client, &trials);
+        if !trials.is_empty() {
+            print_table(client, &trials);
+        }
     }
     for why in &skipped {
         if ci {
