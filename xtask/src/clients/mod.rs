@@ -316,6 +316,7 @@ fn check_trial(client: Client, runtime: &Runtime, trial: &Trial, steps: bool, ch
     {
         checks.record(vec![format!("{at}: `{}` {}", extra.step, extra.summary())]);
     }
+    checks.record(check_calls(client, &at, &trial.argv));
     checks.record(if trial.leftovers > 0 {
         vec![format!(
             "{at}: {} sandbox(es) or process(es) outlived the client and were removed by the harness",
@@ -324,6 +325,35 @@ fn check_trial(client: Client, runtime: &Runtime, trial: &Trial, steps: bool, ch
     } else {
         Vec::new()
     });
+}
+
+/// Where the calls each client makes to real runsc are kept: the contract a
+/// fake has to answer, reviewed like a snapshot when a client changes.
+fn calls_file(client: Client) -> PathBuf {
+    workspace_root().join(format!("xtask/clients/calls/{}.argv", client.name()))
+}
+
+/// Checks that the client made the committed sequence of runtime calls.
+fn check_calls(client: Client, at: &str, argv: &[String]) -> Vec<String> {
+    let file = calls_file(client);
+    let expected = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) => return vec![format!("{at}: cannot read {}: {e}", file.display())],
+    };
+    let mut actual = argv.join("\n");
+    actual.push('\n');
+    if actual == expected {
+        return Vec::new();
+    }
+    let diff = similar::TextDiff::from_lines(&expected, &actual)
+        .unified_diff()
+        .header("committed", "this run")
+        .to_string();
+    vec![format!(
+        "{at}: the client's runtime calls differ from {} (when the client changed on purpose, review and copy target/clients/{}-real.argv there):\n{diff}",
+        file.display(),
+        client.name()
+    )]
 }
 
 /// Compares two runtimes' results step by step.
@@ -623,6 +653,22 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_calls_are_compared_line_by_line() {
+        let committed = std::fs::read_to_string(calls_file(Client::Gvisor)).unwrap();
+        let argv: Vec<String> = committed.lines().map(str::to_owned).collect();
+        assert!(check_calls(Client::Gvisor, "here", &argv).is_empty());
+        let mut changed = argv.clone();
+        changed.insert(1, "--root $TMP/sandbox/state state $ID".to_owned());
+        let failures = check_calls(Client::Gvisor, "here", &changed);
+        assert_eq!(failures.len(), 1);
+        assert!(
+            failures[0].contains("+--root $TMP/sandbox/state state $ID"),
+            "{}",
+            failures[0]
+        );
+    }
+
+    #[test]
     fn a_missing_step_and_leftovers_are_failures() {
         let real = Runtime::Real("/usr/bin/runsc".into());
         let trial = Trial {
@@ -639,9 +685,10 @@ mod tests {
         assert!(failures.iter().any(|f| f.contains("outlived the client")));
         let mut checks = Checks::default();
         check_trial(Client::Gvisor, &real, &trial, false, &mut checks);
+        // The calls (none were logged) and the leftovers.
         assert_eq!(
             (checks.passed, checks.failed),
-            (0, 1),
+            (0, 2),
             "{:?}",
             checks.messages
         );
