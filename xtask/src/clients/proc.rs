@@ -152,9 +152,20 @@ fn split_nul(bytes: &[u8]) -> Vec<String> {
 /// Makes an argv comparable between runs: see [`normalise_text`].
 pub fn normalise_argv(argv: &[String], replacements: &[(String, &str)]) -> String {
     argv.iter()
-        .map(|arg| normalise_text(arg, replacements))
+        .map(|arg| shell_word(&normalise_text(arg, replacements)))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `arg` as a shell would need it written, so an argv reads unambiguously:
+/// single-quoted when it is empty or holds anything but plain characters.
+fn shell_word(arg: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%$".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) && !arg.contains("${") {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
 }
 
 /// Makes text comparable between runs: `replacements` (scratch paths,
@@ -325,6 +336,11 @@ mod tests {
         assert_eq!(
             shown,
             "--root $TMP/state run --detach $ID --process /tmp/runc-processN motd deadbeef"
+        );
+        let spaced = ["--env", "B=two words", "", "echo ${A:-x} 'q'"].map(str::to_owned);
+        assert_eq!(
+            normalise_argv(&spaced, &[]),
+            r#"--env 'B=two words' '' 'echo ${A:-x} '\''q'\'''"#
         );
     }
 
