@@ -4,6 +4,7 @@
 //! heavy lifting (benchmarks) lives in the separate `xtask-bench` package.
 
 mod cargo;
+mod clients;
 mod conformance;
 mod demo;
 mod fuzz;
@@ -35,6 +36,9 @@ tasks:
   conformance [NAME...]
                  real runsc vs simulator vs replay of the recording, and drift of the
                  committed corpus; skips without root/runsc unless CI is set
+  clients [--runtime real|fake|both]
+                 gVisor's Python bindings and containerd drive real runsc and the fake
+                 through the same steps; results compared step by step (default both)
   help           this text
 ";
 
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         "record" => record::run(rest),
         "conformance" => conformance::run(rest),
         "fuzz" => fuzz::run(rest),
+        "clients" => clients::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
