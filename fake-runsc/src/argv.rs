@@ -8,8 +8,7 @@ use std::ffi::OsString;
 
 use runsc::cli::{Invocation, ParseError, Subcommand};
 
-/// Exit status for a subcommand runsc has but the fake does not implement.
-pub const EXIT_UNSUPPORTED: i32 = 88;
+use crate::exit::EXIT_UNSUPPORTED;
 
 /// runsc's top-level usage, printed for unknown subcommands and global flag errors.
 pub const RUNSC_USAGE: &str = include_str!("usage/runsc.txt");

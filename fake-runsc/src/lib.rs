@@ -14,7 +14,7 @@
 //!
 //! Exit statuses of the fake itself (runsc uses 0, 1, 2 and 128 for its own
 //! failures; `exec`/`run` forward the container's status, which a scenario
-//! chooses): [`EXIT_UNMATCHED`], [`EXIT_CONFIG`], [`argv::EXIT_UNSUPPORTED`].
+//! chooses): [`exit`].
 
 #![warn(missing_docs)]
 
@@ -24,6 +24,7 @@ use std::io::Write;
 pub mod argv;
 pub mod check;
 pub mod config;
+pub mod exit;
 pub mod matching;
 pub mod record;
 pub mod replay;
@@ -31,16 +32,12 @@ mod reply;
 pub mod scenario;
 pub mod session;
 mod shared_file;
+mod signals;
 pub mod sim;
 mod stdout;
 pub mod testing;
 
 pub use reply::CONSOLE_PAYLOAD;
-
-/// A call no scenario step answers (or that a `never` step forbids).
-pub const EXIT_UNMATCHED: i32 = 86;
-/// The fake's configuration or scenario is unusable.
-pub const EXIT_CONFIG: i32 = 87;
 
 /// Runs the fake with argv (without the program name); returns the exit status.
 pub fn entry(args: Vec<OsString>) -> i32 {
@@ -75,7 +72,7 @@ pub fn entry(args: Vec<OsString>) -> i32 {
         Ok(config::Mode::Simulate) => sim::run(&invocation),
         Err(message) => {
             let _ = writeln!(std::io::stderr(), "fake-runsc: {message}");
-            EXIT_CONFIG
+            exit::EXIT_CONFIG
         }
     }
 }

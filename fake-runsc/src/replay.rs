@@ -10,11 +10,11 @@ use runsc::cli::{Invocation, Subcommand};
 use serde_json::{json, Map, Value};
 
 use crate::argv::Refusal;
+use crate::exit::{EXIT_CONFIG, EXIT_UNMATCHED};
 use crate::matching::{self, Captures};
 use crate::reply;
 use crate::scenario::{Fault, Scenario, Step, ValueMatch};
 use crate::session::{Lane, ReplayState, Session};
-use crate::{EXIT_CONFIG, EXIT_UNMATCHED};
 
 /// What replay decided for one call.
 #[derive(Debug, Clone, PartialEq)]

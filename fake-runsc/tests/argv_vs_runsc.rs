@@ -150,7 +150,7 @@ fn argv_errors_in_recorded_real_cases_are_refused_alike() {
         };
         // Subcommands the fake does not implement (`flags`, `spec`, ...) are
         // refused on purpose, with their own message.
-        if refusal.exit_code == fake_runsc::argv::EXIT_UNSUPPORTED {
+        if refusal.exit_code == fake_runsc::exit::EXIT_UNSUPPORTED {
             continue;
         }
         compared += 1;
@@ -220,7 +220,7 @@ proptest! {
     fn arbitrary_argv_never_panics(args in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..12), 0..8)) {
         let args: Vec<OsString> = args.into_iter().map(OsString::from_vec).collect();
         if let Err(refusal) = fake_runsc::argv::parse(&args) {
-            prop_assert!([0, 2, 128, fake_runsc::argv::EXIT_UNSUPPORTED].contains(&refusal.exit_code));
+            prop_assert!([0, 2, 128, fake_runsc::exit::EXIT_UNSUPPORTED].contains(&refusal.exit_code));
         }
     }
 
@@ -248,7 +248,7 @@ fn subcommands_the_fake_lacks_say_so(#[case] argv: &[&str]) {
     let root = tempfile::tempdir().unwrap();
     let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
     let got = run(&common::binary(), root.path(), &argv);
-    assert_eq!(got.code, Some(fake_runsc::argv::EXIT_UNSUPPORTED));
+    assert_eq!(got.code, Some(fake_runsc::exit::EXIT_UNSUPPORTED));
     assert!(
         got.stderr.starts_with(&format!(
             "fake-runsc does not implement `runsc {}`",

@@ -35,7 +35,7 @@ fn unmatched_call_names_the_differences() {
         &fake,
         &["--network=host", "create", "--bundle=/tmp/b/rootfs", "c1"],
     );
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     snapshot("fake_unmatched_differences", &redacted(&fake, &out.stderr));
 }
 
@@ -47,7 +47,7 @@ fn unmatched_call_blocked_by_an_earlier_step() {
         &["--network=none", "create", "--bundle=/tmp/b/bundle", "c1"],
     );
     let out = call(&fake, &["events", "--interval=1", "c1"]);
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     snapshot("fake_unmatched_blocked", &redacted(&fake, &out.stderr));
 }
 
@@ -60,7 +60,7 @@ fn unmatched_call_to_a_used_up_step() {
     );
     call(&fake, &["start", "c1"]);
     let out = call(&fake, &["start", "c1"]);
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     snapshot("fake_unmatched_used_up", &redacted(&fake, &out.stderr));
 }
 
@@ -68,7 +68,7 @@ fn unmatched_call_to_a_used_up_step() {
 fn a_forbidden_call() {
     let fake = start(&scenario(LIFECYCLE));
     let out = call(&fake, &["delete", "--force", "c1"]);
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     snapshot("fake_never", &redacted(&fake, &out.stderr));
 }
 

@@ -340,7 +340,7 @@ fn record_mode_without_a_real_runsc_says_what_to_set() {
         .env_remove("FAKE_RUNSC_SESSION")
         .output()
         .expect("fake runs");
-    assert_eq!(result.status.code(), Some(fake_runsc::EXIT_CONFIG));
+    assert_eq!(result.status.code(), Some(fake_runsc::exit::EXIT_CONFIG));
     assert!(
         String::from_utf8_lossy(&result.stderr).contains("FAKE_RUNSC_REAL"),
         "{result:?}"

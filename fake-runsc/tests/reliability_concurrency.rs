@@ -97,7 +97,7 @@ async fn sixty_four_calls_at_once_share_one_counted_step_without_losing_a_count(
     let error = runsc.list().await.expect_err("a 65th call");
     assert_eq!(
         error.exit_code(),
-        Some(fake_runsc::EXIT_UNMATCHED),
+        Some(fake_runsc::exit::EXIT_UNMATCHED),
         "{error:?}"
     );
 }

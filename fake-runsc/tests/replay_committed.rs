@@ -63,7 +63,7 @@ fn delete_never_forced() {
     create(&fake);
     assert_eq!(
         call(&fake, &["delete", "--force", "c1"]).code,
-        Some(fake_runsc::EXIT_UNMATCHED)
+        Some(fake_runsc::exit::EXIT_UNMATCHED)
     );
     call(&fake, &["kill", "c1", "KILL"]);
     assert!(call(&fake, &["wait", "c1"]).stdout.contains("137"));

@@ -53,6 +53,6 @@ fn sixty_four_calls_at_once_take_each_step_exactly_once() {
     // A 65th call finds nothing left.
     assert_eq!(
         common::call(&fake, &["list"]).code,
-        Some(fake_runsc::EXIT_UNMATCHED)
+        Some(fake_runsc::exit::EXIT_UNMATCHED)
     );
 }

@@ -48,7 +48,12 @@ fn matchers(#[case] matcher: &str, #[case] args: &[&str], #[case] hit: bool) {
             out.stderr
         );
     } else {
-        assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED), "{}", out.stdout);
+        assert_eq!(
+            out.code,
+            Some(fake_runsc::exit::EXIT_UNMATCHED),
+            "{}",
+            out.stdout
+        );
         assert!(out.stderr.contains("no step of"), "{}", out.stderr);
     }
 }
@@ -67,7 +72,7 @@ fn captures_are_reused_in_later_matches_and_replies_per_container() {
     assert_eq!(call(&fake, &["state", "a"]).stdout, "a in /b1\n");
     assert_eq!(call(&fake, &["state", "b"]).stdout, "b in /b2\n");
     let stranger = call(&fake, &["state", "c"]);
-    assert_eq!(stranger.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(stranger.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     fake.verify().expect_err("the call for c was unexpected");
 }
 
@@ -77,7 +82,7 @@ fn a_ref_to_a_capture_nobody_made_does_not_match() {
         r#"{"version": 1, "steps": [{"match": {"command": "state", "id": {"ref": "id"}}}]}"#,
     ));
     let out = call(&fake, &["state", "c1"]);
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     assert!(
         out.stderr.contains("which no earlier call set"),
         "{}",
@@ -111,7 +116,7 @@ fn exec_matches_on_the_process_file_content() {
         &fake,
         &["exec", "--process", process.to_str().unwrap(), "c1"],
     );
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
 }
 
 const SEQUENCE: &str = r#"{"version": 1, "steps": [
@@ -146,7 +151,7 @@ fn a_required_step_blocks_later_ones_for_its_id() {
     call(&fake, &["create", "a"]);
     // delete before start and the required state: refused, and said why.
     let out = call(&fake, &["delete", "a"]);
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     assert!(out.stderr.contains("must come first"), "{}", out.stderr);
 }
 
@@ -156,7 +161,7 @@ fn once_an_id_moved_on_earlier_steps_are_closed() {
     call(&fake, &["create", "a"]);
     call(&fake, &["start", "a"]);
     let out = call(&fake, &["create", "a"]);
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     assert!(out.stderr.contains("already moved on"), "{}", out.stderr);
 }
 
@@ -196,7 +201,7 @@ fn never_fails_the_call_and_verify() {
     assert_eq!(call(&fake, &["delete", "c1"]).code, Some(0));
     fake.verify().unwrap();
     let out = call(&fake, &["delete", "--force", "c1"]);
-    assert_eq!(out.code, Some(fake_runsc::EXIT_UNMATCHED));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_UNMATCHED));
     assert!(out.stderr.contains("must never come"), "{}", out.stderr);
     let err = fake.verify().unwrap_err();
     assert_eq!(err.unexpected.len(), 1, "{err}");

@@ -105,7 +105,7 @@ fn half_a_configuration_is_refused_clearly() {
         .env_remove("FAKE_RUNSC_SESSION")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(fake_runsc::EXIT_CONFIG));
+    assert_eq!(output.status.code(), Some(fake_runsc::exit::EXIT_CONFIG));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
         "fake-runsc: FAKE_RUNSC_SCENARIO is set but FAKE_RUNSC_SESSION is not; set \
@@ -123,7 +123,7 @@ fn a_broken_scenario_fails_every_call_and_verify() {
     )
     .unwrap();
     let out = common::call(&fake, &["list"]);
-    assert_eq!(out.code, Some(fake_runsc::EXIT_CONFIG));
+    assert_eq!(out.code, Some(fake_runsc::exit::EXIT_CONFIG));
     assert!(
         out.stderr.contains("unknown field `extra`"),
         "{}",

@@ -6,14 +6,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{self, SigHandler, Signal as NixSignal};
+use nix::sys::signal::{self, SigHandler};
 use runsc::cli::{self, Signal};
 
 use super::clock::{self, TimeScale};
 use super::output::{self, PsRow};
-use super::process::{self, is_fatal, SIGKILL};
+use super::process::{self, is_fatal};
 use super::program::{forked_children, Program};
 use super::store::{Entry, HostProcess, Locked, Process, Resolved, Status, Store, StoreError};
+use crate::signals::{self, signaled, SIGKILL};
 
 /// How often a blocked `wait`, `run` or `exec` looks at the state, at most.
 const POLL: Duration = Duration::from_millis(10);
@@ -546,9 +547,9 @@ impl Sim {
                 handlers.die(sig);
             }
             match self.read_settled(id)? {
-                None => return Ok(128 + SIGKILL),
+                None => return Ok(signaled(SIGKILL)),
                 Some((entry, Status::Stopped)) => {
-                    let status = entry.init.exit_status.unwrap_or(128 + SIGKILL);
+                    let status = entry.init.exit_status.unwrap_or(signaled(SIGKILL));
                     let locked = self.store.lock()?;
                     locked.remove(id)?;
                     return Ok(status);
@@ -963,7 +964,7 @@ impl Sim {
             match child.try_wait() {
                 Ok(Some(status)) => break wait_status(status),
                 Ok(None) => backoff.sleep(),
-                Err(_) => break 128 + SIGKILL,
+                Err(_) => break signaled(SIGKILL),
             }
         };
         // runsc exec reaps the process it waited for.
@@ -1095,8 +1096,8 @@ fn wait_status(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     status
         .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(128 + SIGKILL)
+        .or_else(|| status.signal().map(signaled))
+        .unwrap_or(signaled(SIGKILL))
 }
 
 /// The last terminating signal this process received while a foreground
@@ -1110,16 +1111,9 @@ extern "C" fn remember(sig: nix::libc::c_int) {
 /// Catches the signals a foreground runsc forwards to its container.
 struct ForwardSignals;
 
-const FORWARDED: [NixSignal; 4] = [
-    NixSignal::SIGTERM,
-    NixSignal::SIGINT,
-    NixSignal::SIGHUP,
-    NixSignal::SIGQUIT,
-];
-
 impl ForwardSignals {
     fn install() -> Self {
-        for sig in FORWARDED {
+        for sig in signals::FORWARDED {
             // SAFETY: the handler only stores into an atomic.
             unsafe {
                 let _ = signal::signal(sig, SigHandler::Handler(remember));
@@ -1137,14 +1131,7 @@ impl ForwardSignals {
 
     /// Dies of `sig`, as runsc does after forwarding it.
     fn die(&self, sig: i32) -> ! {
-        if let Ok(s) = NixSignal::try_from(sig) {
-            // SAFETY: restoring the default disposition installs no handler.
-            unsafe {
-                let _ = signal::signal(s, SigHandler::SigDfl);
-            }
-            let _ = signal::raise(s);
-        }
-        std::process::exit(128 + sig)
+        std::process::exit(signals::die_of(sig))
     }
 }
 
