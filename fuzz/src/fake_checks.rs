@@ -80,7 +80,7 @@ pub fn fake_argv(data: &[u8]) {
     let args = crate::core_checks::argv_of(data);
     if let Err(refusal) = fake_runsc::argv::parse(&args) {
         assert!(
-            [0, 2, 128, fake_runsc::argv::EXIT_UNSUPPORTED].contains(&refusal.exit_code),
+            [0, 2, 128, fake_runsc::exit::EXIT_UNSUPPORTED].contains(&refusal.exit_code),
             "unexpected exit status {} for {args:?}",
             refusal.exit_code
         );
