@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fake_runsc::record::driver::{self, Driver};
+use client_driver::{self as driver, Driver};
 use fake_runsc::scenario::Scenario;
 use serde_json::json;
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use fake_runsc::record::driver::{self, Driver, Target};
+use client_driver::{self as driver, Driver, Target};
 use fake_runsc::record::{sidecar_path, Sidecar, ENV_REAL};
 use fake_runsc::scenario::{PidFile, Scenario};
 use serde_json::json;

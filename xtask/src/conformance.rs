@@ -22,7 +22,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use fake_runsc::record::driver::{self, Driver, Entry, Target, Transcript};
+use client_driver::{self as driver, Driver, Entry, Target, Transcript};
 use fake_runsc::scenario::Scenario;
 use serde::Deserialize;
 

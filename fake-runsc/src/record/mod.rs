@@ -15,7 +15,6 @@
 //! waits for end-of-file: it waits for runsc to exit and then takes what is
 //! already in the pipes.
 
-pub mod driver;
 pub mod normalise;
 
 use std::ffi::OsString;

@@ -1,3 +1,7 @@
+//! The client driver: for `cargo xtask record` and `cargo xtask
+//! conformance`, and for the fake's corpus tests. Not for users of the fake
+//! (they want `fake_runsc::testing`), and never linked into the fake itself.
+//!
 //! Drivers: the calls that produce a recorded scenario, kept beside it
 //! (`scenarios/recorded/NAME.drive`, JSON) so the scenario can be recorded
 //! again, replayed through the client, and compared across runtimes.
@@ -9,6 +13,8 @@
 //! volatile value is a placeholder (`{id}`, `{tmp}`, `{pid}`, `{time}`), so
 //! transcripts of different runtimes and runs compare equal when they behave
 //! alike.
+
+#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,8 +31,8 @@ use runsc::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::scenario::Scenario;
-use crate::testing::{host_bundle_config, FakeRuntime};
+use fake_runsc::scenario::Scenario;
+use fake_runsc::testing::{host_bundle_config, FakeRuntime};
 
 /// How long a driver waits for the next event of a stream.
 const EVENT_WAIT: Duration = Duration::from_secs(10);
@@ -293,7 +299,7 @@ pub struct Target {
     pub cleanup: Option<PathBuf>,
     /// Appended to container names to make this run's ids (`id-SUFFIX`):
     /// digits, unique to the run, so real runsc roots never share an id and
-    /// recorded ids keep a shape ([`super::normalise::id_pattern`]) that
+    /// recorded ids keep a shape (`fake_runsc::record::normalise::id_pattern`) that
     /// another run's ids match.
     pub id_suffix: String,
 }
