@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::matching::Captures;
 
@@ -113,7 +112,7 @@ impl Session {
 
     /// Appends one JSON line to the journal in a single write, so lines of
     /// concurrent processes never interleave.
-    pub fn journal(&self, entry: &Value) -> Result<(), String> {
+    pub fn journal(&self, entry: &crate::journal::Entry) -> Result<(), String> {
         let path = self.dir.join(JOURNAL);
         let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
         line.push(b'\n');
@@ -181,21 +180,4 @@ pub fn read_state(dir: &Path) -> Result<ReplayState, String> {
         journal: std::cell::OnceCell::new(),
     };
     session.lock()?.read()
-}
-
-/// Reads a session's journal entries.
-pub fn read_journal(dir: &Path) -> Result<Vec<Value>, String> {
-    let path = dir.join(JOURNAL);
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read the journal {}: {e}", path.display())),
-    };
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            serde_json::from_str(line)
-                .map_err(|e| format!("corrupt journal line in {}: {e}", path.display()))
-        })
-        .collect()
 }

@@ -11,6 +11,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use fake_runsc::journal::CallResult;
 use fake_runsc::scenario::{Scenario, Step, Times};
 use proptest::prelude::*;
 use runsc::cli::{Invocation, Subcommand};
@@ -202,15 +203,15 @@ proptest! {
             .current_dir(cwd.path())
             .output()
             .unwrap();
-        let journal = fake.journal().unwrap();
+        let journal = fake.calls().unwrap();
         if refused_by_runsc(&invocation) {
             prop_assert_eq!(output.status.code(), Some(128));
-            prop_assert_eq!(journal[0]["result"].as_str(), Some("argv-error"));
+            prop_assert_eq!(journal[0].result, CallResult::ArgvError);
         } else {
             prop_assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
             let process_spec = None;
             let expected = fake_runsc::matching::document(&invocation, process_spec).unwrap();
-            prop_assert_eq!(&journal[0]["invocation"], &expected);
+            prop_assert_eq!(journal[0].invocation.as_ref(), Some(&expected));
         }
     }
 

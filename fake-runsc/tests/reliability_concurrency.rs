@@ -7,6 +7,7 @@ mod reliability_support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use fake_runsc::journal::CallResult;
 use fake_runsc::scenario::{Scenario, Step, Times};
 use runsc::cli::ContainerId;
 use runsc::{CreateOpts, DeleteOpts, Runsc};
@@ -47,8 +48,12 @@ async fn sixty_four_calls_at_once_take_sixty_four_steps_once_each() {
     }
     let journal = calls(&fake);
     assert_eq!(journal.len(), N);
-    let steps: BTreeSet<u64> = journal.iter().filter_map(|e| e["step"].as_u64()).collect();
-    let seqs: BTreeSet<u64> = journal.iter().filter_map(|e| e["seq"].as_u64()).collect();
+    let steps: BTreeSet<u64> = journal
+        .iter()
+        .filter_map(|e| e.step)
+        .map(|s| s as u64)
+        .collect();
+    let seqs: BTreeSet<u64> = journal.iter().filter_map(|e| e.seq).collect();
     assert_eq!(
         steps,
         (0..N as u64).collect(),
@@ -59,7 +64,7 @@ async fn sixty_four_calls_at_once_take_sixty_four_steps_once_each() {
         (1..=N as u64).collect(),
         "each call has its own sequence number"
     );
-    assert!(journal.iter().all(|e| e["result"] == "matched"));
+    assert!(journal.iter().all(|e| e.result == CallResult::Matched));
     fake.verify().expect("every step came once");
 }
 
@@ -84,7 +89,8 @@ async fn sixty_four_calls_at_once_share_one_counted_step_without_losing_a_count(
     let journal = calls(&fake);
     let nth: BTreeSet<u64> = journal
         .iter()
-        .filter_map(|e| e["call_of_step"].as_u64())
+        .filter_map(|e| e.call_of_step)
+        .map(u64::from)
         .collect();
     assert_eq!(journal.len(), N);
     assert_eq!(

@@ -204,10 +204,10 @@ fn replay_state_from_a_longer_scenario_is_diagnosed_not_a_panic() {
     let invocation = runsc::cli::Invocation::parse(["state", "c1"]).expect("parses");
     let document = fake_runsc::matching::document(&invocation, None).expect("a document");
     let decided = std::panic::catch_unwind(move || {
-        fake_runsc::replay::decide(&scenario, &document, Some("c1"), &mut state)
+        fake_runsc::decide::decide(&scenario, &document, Some("c1"), &mut state)
     });
     match decided {
-        Ok(Ok(fake_runsc::replay::Decision::Unmatched { diagnostic })) => {
+        Ok(Ok(fake_runsc::decide::Decision::Unmatched { diagnostic })) => {
             assert!(diagnostic.contains("step #1"), "{diagnostic}")
         }
         Ok(other) => panic!("expected an unmatched call, got {other:?}"),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use fake_runsc::journal::{Call, CallResult};
 use fake_runsc::scenario::{Fault, Scenario, Step};
 use oci_spec::runtime::Process;
 use proptest::prelude::*;
@@ -80,23 +81,23 @@ proptest! {
         });
         let journal = calls(&fake);
         prop_assert_eq!(journal.len(), 4, "{:#?}", journal);
-        for entry in &journal {
-            let doc = &entry["invocation"];
-            prop_assert_eq!(&entry["result"], "matched", "{:#?}", entry);
+        let docs: Vec<Value> = journal.iter().map(|c| c.invocation.clone().unwrap_or_default()).collect();
+        for (entry, doc) in journal.iter().zip(&docs) {
+            prop_assert_eq!(entry.result, CallResult::Matched, "{:#?}", entry);
             let config = doc["global"]["config"].as_object().cloned().unwrap_or_default();
             prop_assert_eq!(config.len(), 1, "extra global flags: {:?}", config);
             prop_assert_eq!(&config[key], &json!(value));
             prop_assert_eq!(&doc["global"]["root"], &json!(fake.root()));
         }
-        prop_assert_eq!(&journal[0]["invocation"]["id"], &json!(id.as_str()));
-        prop_assert_eq!(&journal[1]["invocation"]["id"], &json!(id.as_str()));
-        prop_assert_eq!(&journal[1]["invocation"]["bundle"], &json!(bundle));
-        prop_assert_eq!(&journal[1]["invocation"]["pid-file"], &json!(pid_file));
-        prop_assert_eq!(&journal[2]["invocation"]["id"], &json!(id.as_str()));
-        prop_assert_eq!(&journal[2]["invocation"]["signal"], &json!(signal));
-        prop_assert_eq!(&journal[2]["invocation"]["all"], &json!(false));
-        prop_assert_eq!(&journal[3]["invocation"]["ids"], &json!([id.as_str()]));
-        prop_assert_eq!(&journal[3]["invocation"]["force"], &json!(false));
+        prop_assert_eq!(&docs[0]["id"], &json!(id.as_str()));
+        prop_assert_eq!(&docs[1]["id"], &json!(id.as_str()));
+        prop_assert_eq!(&docs[1]["bundle"], &json!(bundle));
+        prop_assert_eq!(&docs[1]["pid-file"], &json!(pid_file));
+        prop_assert_eq!(&docs[2]["id"], &json!(id.as_str()));
+        prop_assert_eq!(&docs[2]["signal"], &json!(signal));
+        prop_assert_eq!(&docs[2]["all"], &json!(false));
+        prop_assert_eq!(&docs[3]["ids"], &json!([id.as_str()]));
+        prop_assert_eq!(&docs[3]["force"], &json!(false));
         prop_assert!(!pid_file.exists(), "the scenario asked for no pid file");
     }
 }
@@ -108,7 +109,7 @@ fn process(args: &[&str]) -> Process {
 }
 
 /// The first journalled call; the fake journals before it answers.
-fn first_call(fake: &fake_runsc::testing::FakeRuntime) -> Value {
+fn first_call(fake: &fake_runsc::testing::FakeRuntime) -> Call {
     calls(fake)
         .into_iter()
         .next()
@@ -116,11 +117,13 @@ fn first_call(fake: &fake_runsc::testing::FakeRuntime) -> Value {
 }
 
 /// The `--process` file named in a journalled exec call.
-fn process_file(entry: &Value) -> PathBuf {
-    entry["invocation"]["process"]
-        .as_str()
+fn process_file(entry: &Call) -> PathBuf {
+    entry
+        .invocation
+        .as_ref()
+        .and_then(|doc| doc["process"].as_str())
         .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("the exec call names no process file: {entry:#}"))
+        .unwrap_or_else(|| panic!("the exec call names no process file: {entry:#?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,13 +162,9 @@ async fn execs_process_file_is_private_and_removed_on_every_path() {
         .mode()
         & 0o777;
     assert_eq!(dir_mode, 0o700, "{}", dir.display());
-    assert_eq!(entry["invocation"]["process-spec"]["args"], json!(args));
-    let argv: Vec<&str> = entry["argv"]
-        .as_array()
-        .expect("argv")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let doc = entry.invocation.clone().unwrap_or_default();
+    assert_eq!(doc["process-spec"]["args"], json!(args));
+    let argv: Vec<&str> = entry.argv.iter().map(String::as_str).collect();
     for arg in args {
         assert!(!argv.contains(&arg), "{arg:?} reached argv {argv:?}");
     }
@@ -434,7 +433,7 @@ async fn runsc_is_never_run_through_a_shell() {
         (n == 1, n)
     });
     let entry = calls(&fake).remove(0);
-    let pid = entry["pid"].as_i64().expect("pid") as i32;
+    let pid = i32::try_from(entry.pid).expect("a pid");
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("the fake is alive");
     let seen: Vec<String> = cmdline
         .split(|b| *b == 0)
@@ -453,10 +452,8 @@ async fn runsc_is_never_run_through_a_shell() {
         seen, expected,
         "runsc did not get the client's argv verbatim"
     );
-    assert_eq!(
-        entry["invocation"]["global"]["config"]["network"],
-        json!(shell)
-    );
-    assert_eq!(entry["invocation"]["id"], json!(id.as_str()));
+    let doc = entry.invocation.clone().unwrap_or_default();
+    assert_eq!(doc["global"]["config"]["network"], json!(shell));
+    assert_eq!(doc["id"], json!(id.as_str()));
     assert!(!marker.exists(), "a shell ran the metacharacters");
 }

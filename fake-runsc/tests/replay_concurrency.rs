@@ -39,11 +39,11 @@ fn sixty_four_calls_at_once_take_each_step_exactly_once() {
     }
     assert_eq!(answers, (0..64).collect());
     fake.verify().unwrap();
-    let journal = fake.journal().unwrap();
-    let seqs: BTreeSet<u64> = journal
+    let seqs: BTreeSet<u64> = fake
+        .calls()
+        .unwrap()
         .iter()
-        .filter(|e| e["event"] == "call")
-        .map(|e| e["seq"].as_u64().unwrap())
+        .map(|c| c.seq.expect("a numbered call"))
         .collect();
     assert_eq!(
         seqs,

@@ -9,6 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{call, command, scenario, start};
+use fake_runsc::journal::{Entry, Outcome};
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use rstest::rstest;
 
@@ -63,7 +64,7 @@ fn chunks_of_both_streams_keep_their_order() {
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("ac", "b"));
     let journal = fake.journal().unwrap();
     assert_eq!(journal.len(), 2, "a call and its end: {journal:?}");
-    assert_eq!(journal[1]["event"], "finished");
+    assert!(matches!(journal[1], Entry::Finished(_)), "{journal:?}");
 }
 
 #[rstest]
@@ -77,10 +78,10 @@ fn death_by_signal_after_the_output(#[case] signal: &str, #[case] number: i32) {
     let out = call(&fake, &["wait", "c1"]);
     assert_eq!((out.code, out.signal), (None, Some(number)));
     assert_eq!(out.stdout, "before\n");
-    assert_eq!(
-        fake.journal().unwrap()[0]["outcome"]["signal"].to_string(),
-        signal
-    );
+    let Outcome::Signal(planned) = &fake.calls().unwrap()[0].outcome else {
+        panic!("the planned outcome is a signal: {:?}", fake.calls());
+    };
+    assert_eq!(serde_json::to_string(planned).unwrap(), signal);
 }
 
 fn assert_hangs(fake: &fake_runsc::testing::FakeRuntime, args: &[&str]) {
@@ -103,7 +104,7 @@ fn assert_hangs(fake: &fake_runsc::testing::FakeRuntime, args: &[&str]) {
 fn hang_until_killed() {
     let fake = single(r#"{"match": {"command": "start", "id": "c1"}, "reply": {"hang": true}}"#);
     assert_hangs(&fake, &["start", "c1"]);
-    assert_eq!(fake.journal().unwrap()[0]["outcome"]["hang"], true);
+    assert_eq!(fake.calls().unwrap()[0].outcome, Outcome::Hang(true));
 }
 
 #[test]
@@ -121,7 +122,10 @@ fn pid_file_auto_fixed_none() {
     ));
     assert_eq!(call(&fake, &["create", &pid_arg, "a"]).code, Some(0));
     let own: i32 = std::fs::read_to_string(&pid).unwrap().parse().unwrap();
-    assert_eq!(Some(own as u64), fake.journal().unwrap()[0]["pid"].as_u64());
+    assert_eq!(
+        Some(own as u32),
+        fake.calls().unwrap().first().map(|c| c.pid)
+    );
     assert_eq!(call(&fake, &["create", &pid_arg, "b"]).code, Some(0));
     assert_eq!(std::fs::read_to_string(&pid).unwrap(), "4242");
     std::fs::remove_file(&pid).unwrap();
@@ -360,5 +364,5 @@ fn fault_nth_call_fails() {
             (Some(0), "ok\n".to_owned(), String::new()),
         ]
     );
-    assert_eq!(fake.journal().unwrap()[2]["outcome"]["exit"], 128);
+    assert_eq!(fake.calls().unwrap()[1].outcome, Outcome::Exit(128));
 }

@@ -4,8 +4,8 @@
 //! fails.
 
 use fake_runsc::check::check_scenario;
+use fake_runsc::decide::decide;
 use fake_runsc::matching;
-use fake_runsc::replay::decide;
 use fake_runsc::scenario::Scenario;
 use fake_runsc::session::ReplayState;
 use runsc::cli::Invocation;
@@ -61,7 +61,7 @@ pub fn scenario(data: &[u8]) {
                 continue;
             };
             let lane = matching::lane_of(&invocation);
-            if let Ok(fake_runsc::replay::Decision::Matched {
+            if let Ok(fake_runsc::decide::Decision::Matched {
                 captures, index, ..
             }) = decide(&scenario, &document, lane.as_deref(), &mut state)
             {

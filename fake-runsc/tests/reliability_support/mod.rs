@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use fake_runsc::journal::Call;
 use fake_runsc::scenario::Scenario;
 use fake_runsc::testing::FakeRuntime;
 use runsc::Runsc;
-use serde_json::Value;
 
 /// The fake binary cargo built for these tests.
 /// Writes `DIR/bundle/config.json` for a container running `sleep 1000`
@@ -46,12 +46,8 @@ pub fn client(fake: &FakeRuntime, timeout: Option<Duration>) -> Runsc {
 }
 
 /// The journal's `call` entries.
-pub fn calls(fake: &FakeRuntime) -> Vec<Value> {
-    fake.journal()
-        .expect("a readable journal")
-        .into_iter()
-        .filter(|e| e["event"] == "call")
-        .collect()
+pub fn calls(fake: &FakeRuntime) -> Vec<Call> {
+    fake.calls().expect("a readable journal")
 }
 
 /// A state document as runsc 20221219 prints it.
@@ -140,5 +136,7 @@ pub fn wait_for<T: std::fmt::Debug>(
 
 /// The pid of the fake process that journalled call number `index` (from 0).
 pub fn journalled_pid(fake: &FakeRuntime, index: usize) -> Option<i32> {
-    calls(fake).get(index)?["pid"].as_i64().map(|p| p as i32)
+    calls(fake)
+        .get(index)
+        .and_then(|call| i32::try_from(call.pid).ok())
 }
