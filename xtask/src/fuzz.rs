@@ -77,7 +77,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Err(format!(
             "fuzzing found failures in {}; the inputs are kept under fuzz/regressions/ and replayed \
              by `cargo test -p runsc --test no_panic` and `cargo test -p fake-runsc --test \
-             reliability_fuzz`: fix the code until those pass, then commit the inputs",
+             suite reliability_fuzz`: fix the code until those pass, then commit the inputs",
             failed.join(", ")
         ))
     }

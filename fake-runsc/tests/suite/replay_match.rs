@@ -1,8 +1,6 @@
 //! Replay: every matcher, ordering rule and repeat count.
 
-mod common;
-
-use common::{call, scenario, start};
+use crate::common::{call, scenario, start};
 use rstest::rstest;
 
 fn one_step(matcher: &str) -> String {

@@ -2,8 +2,6 @@
 //! and the simulator keeps one root consistent under 64 concurrent
 //! container lifecycles.
 
-mod reliability_support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -13,7 +11,8 @@ use runsc::cli::ContainerId;
 use runsc::{CreateOpts, DeleteOpts, Runsc};
 use tokio::task::JoinSet;
 
-use reliability_support::{calls, client, start, state_json};
+use crate::reliability_support;
+use crate::reliability_support::{calls, client, start, state_json};
 
 const N: usize = 64;
 

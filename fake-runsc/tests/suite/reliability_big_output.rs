@@ -6,8 +6,6 @@
 //! One test function on purpose: `VmHWM` is the peak of the whole test
 //! process, which other tests running in parallel threads would raise.
 
-mod reliability_support;
-
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::time::Duration;
@@ -17,7 +15,7 @@ use futures_core::Stream;
 use runsc::cli::ContainerId;
 use runsc::Error;
 
-use reliability_support::{start, state_json};
+use crate::reliability_support::{start, state_json};
 
 const HUNDRED_MB: u64 = 100_000_000;
 /// A small limit, so that the bound is easy to tell from the output.

@@ -14,9 +14,7 @@ use fake_runsc::record::{sidecar_path, Sidecar, ENV_REAL};
 use fake_runsc::scenario::{PidFile, Scenario};
 use serde_json::json;
 
-fn binary() -> PathBuf {
-    fake_runsc::testing::locate_binary().expect("the fake-runsc binary is built")
-}
+use crate::common::binary;
 
 /// A stand-in "real runsc": a shell script.
 fn script(dir: &Path, body: &str) -> PathBuf {

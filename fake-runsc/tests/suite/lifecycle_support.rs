@@ -384,16 +384,7 @@ fn kill_processes_of_root(root: &Path) {
     }
 }
 
-/// Whether a host process is alive (and not a zombie).
-pub fn pid_alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rfind(')')
-            .and_then(|i| stat[i + 1..].split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X"),
-        Err(_) => false,
-    }
-}
+pub use crate::common::pid_alive;
 
 /// Polls `f` every 20 ms until it is true or `limit` passes.
 pub async fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {

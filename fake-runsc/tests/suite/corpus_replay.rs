@@ -11,12 +11,10 @@ use client_driver::{self as driver, Driver};
 use fake_runsc::scenario::Scenario;
 use serde_json::json;
 
+use crate::common::binary;
+
 fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
-
-fn binary() -> PathBuf {
-    fake_runsc::testing::locate_binary().expect("the fake-runsc binary is built")
 }
 
 fn load(path: &Path) -> Scenario {
@@ -123,7 +121,9 @@ fn every_recorded_scenario_has_a_driver_a_description_and_its_runsc_version() {
 
 #[test]
 fn every_recorded_scenario_replays_through_the_client() {
-    for (name, path, drive) in recorded() {
+    let all = recorded();
+    assert!(all.len() >= 10, "the corpus is nearly empty: {all:?}");
+    for (name, path, drive) in all {
         let driver = Driver::load(&drive).unwrap_or_else(|e| panic!("{name}: {e}"));
         replay_and_snapshot(&name, &driver, &load(&path));
     }

@@ -7,8 +7,6 @@
 //! of their own, `reliability_hang` and `reliability_big_output`, because
 //! they inspect the whole test process.
 
-mod reliability_support;
-
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::time::Duration;
@@ -18,7 +16,8 @@ use futures_core::Stream;
 use runsc::cli::ContainerId;
 use runsc::{Error, EventStream, WaitOpts};
 
-use reliability_support::{client, start, state_json};
+use crate::reliability_support;
+use crate::reliability_support::{client, start, state_json};
 
 fn id(s: &str) -> ContainerId {
     ContainerId::new(s).expect("a valid id")

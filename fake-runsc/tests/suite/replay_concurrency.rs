@@ -1,10 +1,9 @@
 //! Many fake processes on one session: every step is taken exactly once.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::process::Stdio;
 
+use crate::common;
 use fake_runsc::scenario::{Scenario, Step};
 
 #[test]

@@ -1,12 +1,11 @@
 //! The committed example and fault scenarios do what their descriptions say.
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{call, start};
+use crate::common;
+use crate::common::{call, start};
 use fake_runsc::scenario::Scenario;
 use fake_runsc::testing::FakeRuntime;
 

@@ -1,9 +1,7 @@
 //! Snapshots of what the fake says when a call is not answered and when a
 //! scenario file has problems: these texts are what users fix tests with.
 
-mod common;
-
-use common::{call, scenario, start};
+use crate::common::{call, scenario, start};
 use fake_runsc::testing::FakeRuntime;
 
 fn redacted(fake: &FakeRuntime, text: &str) -> String {

@@ -1,10 +1,9 @@
 //! `fake-runsc check`: committed scenarios pass, and every kind of problem
 //! is reported (snapshotted, since the wording is the user interface).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common;
 use assert_cmd::Command;
 use predicates::prelude::*;
 

@@ -1,5 +1,8 @@
-//! Helpers shared by the fake's integration tests.
-#![allow(dead_code)]
+//! Helpers shared by every area: the fake binary (found at run time, as
+//! users find it), replay sessions, calls through argv, a host bundle, and
+//! `/proc`.
+
+#![allow(dead_code)] // Each area uses a different part.
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -52,4 +55,49 @@ pub fn call(fake: &FakeRuntime, args: &[&str]) -> Outcome {
 /// Parses a scenario from JSON text, panicking with the reason when invalid.
 pub fn scenario(json: &str) -> Scenario {
     Scenario::from_json(json.as_bytes()).unwrap_or_else(|e| panic!("bad test scenario: {e}"))
+}
+
+/// Writes `DIR/bundle/config.json` for a container running `sleep 1000`
+/// (the host bundle: root `/` read-only, no terminal) and returns the
+/// bundle directory.
+pub fn sleep_bundle(dir: &std::path::Path) -> PathBuf {
+    let bundle = dir.join("bundle");
+    fake_runsc::testing::write_host_bundle(&bundle, &["sleep", "1000"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    bundle
+}
+
+/// What `/proc/PID/stat` says of a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    /// The pid.
+    pub pid: i32,
+    /// `R`, `S`, `Z`, ...
+    pub state: char,
+    /// The parent's pid.
+    pub ppid: i32,
+    /// The process group.
+    pub pgrp: i32,
+}
+
+/// `/proc/PID/stat`, or `None` once the process is gone (reaped).
+pub fn stat(pid: i32) -> Option<ProcStat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses; it ends at the last ')'.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    Some(ProcStat {
+        pid,
+        state,
+        ppid,
+        pgrp,
+    })
+}
+
+/// Whether a host process is alive (not gone, and not a zombie).
+pub fn pid_alive(pid: i32) -> bool {
+    stat(pid).is_some_and(|s| !matches!(s.state, 'Z' | 'X'))
 }

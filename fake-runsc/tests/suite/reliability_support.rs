@@ -3,37 +3,13 @@
 
 #![allow(dead_code)] // Each suite uses a different part.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use fake_runsc::journal::Call;
-use fake_runsc::scenario::Scenario;
 use fake_runsc::testing::FakeRuntime;
 use runsc::Runsc;
 
-/// The fake binary cargo built for these tests.
-/// Writes `DIR/bundle/config.json` for a container running `sleep 1000`
-/// (root `/` read-only, no terminal) and returns the bundle directory.
-pub fn sleep_bundle(dir: &std::path::Path) -> PathBuf {
-    let bundle = dir.join("bundle");
-    std::fs::create_dir_all(&bundle).expect("bundle dir");
-    std::fs::write(
-        bundle.join("config.json"),
-        serde_json::json!({"process": {"args": ["sleep", "1000"], "terminal": false}, "root": {"path": "/", "readonly": true}})
-            .to_string(),
-    )
-    .expect("config.json");
-    bundle
-}
-
-pub fn fake_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_fake-runsc"))
-}
-
-/// A replay session for `scenario`.
-pub fn start(scenario: &Scenario) -> FakeRuntime {
-    FakeRuntime::start_with_binary(scenario, fake_binary()).expect("start a fake session")
-}
+pub use crate::common::{binary as fake_binary, sleep_bundle, start, stat, ProcStat};
 
 /// A client that runs the fake with the session's `--root`.
 pub fn client(fake: &FakeRuntime, timeout: Option<Duration>) -> Runsc {
@@ -55,36 +31,6 @@ pub fn state_json(id: &str) -> String {
     format!(
         r#"{{"ociVersion":"1.0.2-dev","id":"{id}","status":"running","pid":4242,"bundle":"/b","rootfs":"/","created":"2026-01-01T00:00:00Z","owner":""}}"#
     )
-}
-
-/// What `/proc/PID/stat` says of a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcStat {
-    /// The pid.
-    pub pid: i32,
-    /// `R`, `S`, `Z`, ...
-    pub state: char,
-    /// The parent's pid.
-    pub ppid: i32,
-    /// The process group.
-    pub pgrp: i32,
-}
-
-/// `/proc/PID/stat`, or `None` once the process is gone (reaped).
-pub fn stat(pid: i32) -> Option<ProcStat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses; it ends at the last ')'.
-    let rest = &text[text.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let ppid = fields.next()?.parse().ok()?;
-    let pgrp = fields.next()?.parse().ok()?;
-    Some(ProcStat {
-        pid,
-        state,
-        ppid,
-        pgrp,
-    })
 }
 
 /// Every process on the machine, as far as `/proc` shows it now.

@@ -6,8 +6,6 @@
 //! runs the very same cases against real runsc (as root). Each case writes a
 //! normalised transcript (see `lifecycle_support`) for the conformance diff.
 
-mod lifecycle_support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -18,7 +16,7 @@ use runsc::{
     Status, WaitOpts,
 };
 
-use lifecycle_support::{describe_error, eventually, pid_alive, Case};
+use crate::lifecycle_support::{describe_error, eventually, pid_alive, Case};
 
 /// How long an effect that real runsc shows "soon" may take.
 const SOON: Duration = Duration::from_secs(10);

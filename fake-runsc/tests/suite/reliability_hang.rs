@@ -10,8 +10,6 @@
 //! it: once runsc is gone it belongs to PID 1 (or a subreaper), so for it
 //! the test checks that it is dead and not a child of the test.
 
-mod reliability_support;
-
 use std::future::poll_fn;
 use std::os::unix::fs::PermissionsExt;
 use std::pin::Pin;
@@ -21,7 +19,7 @@ use fake_runsc::scenario::{Fault, Scenario, Step};
 use futures_core::Stream;
 use runsc::cli::ContainerId;
 
-use reliability_support::{
+use crate::reliability_support::{
     calls, children_of_this_process, client, group_members, journalled_pid, start, stat, wait_for,
 };
 

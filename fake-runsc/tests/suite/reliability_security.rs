@@ -5,8 +5,6 @@
 //! and cancellation; the fake creates and follows no path a scenario names;
 //! and runsc is started directly, never through a shell.
 
-mod reliability_support;
-
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,7 +18,8 @@ use runsc::cli::{self, ContainerId, Subcommand};
 use runsc::{CreateOpts, DeleteOpts, ExecOpts, KillOpts, Runsc};
 use serde_json::{json, Value};
 
-use reliability_support::{calls, fake_binary, start, state_json, wait_for};
+use crate::reliability_support;
+use crate::reliability_support::{calls, fake_binary, start, state_json, wait_for};
 
 const SETTLE: Duration = Duration::from_secs(10);
 /// Long enough for a fake to start and journal its call on a loaded

@@ -1,9 +1,8 @@
 //! The Rust test-support API: build in code, run, verify.
 
-mod common;
-
 use std::process::Command;
 
+use crate::common;
 use fake_runsc::scenario::{Fault, Scenario, Step, Times, TimesWord, ValueMatch};
 use fake_runsc::testing::{FakeRuntime, BINARY_VARS};
 
@@ -136,7 +135,7 @@ fn a_broken_scenario_fails_every_call_and_verify() {
 fn the_binary_is_located_at_run_time_from_the_environment() {
     let fake_path = common::binary();
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "located_in_child", "--nocapture"])
+        .args(["--exact", "testing_api::located_in_child", "--nocapture"])
         .env("LOCATE_CHILD", "1")
         .env("FAKE_RUNSC_BIN", "/no/such/fake-runsc")
         .output()
@@ -166,7 +165,11 @@ fn a_missing_binary_is_reported_with_everything_tried() {
     let lonely = dir.path().join("lonely-test");
     std::fs::copy(std::env::current_exe().unwrap(), &lonely).unwrap();
     let mut cmd = Command::new(&lonely);
-    cmd.args(["--exact", "locate_in_child_reports", "--nocapture"]);
+    cmd.args([
+        "--exact",
+        "testing_api::locate_in_child_reports",
+        "--nocapture",
+    ]);
     cmd.env("LOCATE_CHILD", "1");
     for var in BINARY_VARS {
         cmd.env_remove(var);

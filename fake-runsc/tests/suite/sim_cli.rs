@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use assert_cmd::prelude::*;
 
 fn fake(root: &std::path::Path) -> Command {
-    let mut cmd = Command::new(fake_runsc::testing::locate_binary().unwrap());
+    let mut cmd = Command::new(crate::common::binary());
     cmd.env_remove("FAKE_RUNSC_SCENARIO")
         .env_remove("FAKE_RUNSC_SESSION")
         .arg(format!("--root={}", root.display()))

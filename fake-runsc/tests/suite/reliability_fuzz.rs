@@ -6,11 +6,7 @@
 //! The properties are the fuzz targets' own (`fuzz/src/*_checks.rs`),
 //! included here so that `cargo test` checks exactly what `cargo fuzz` checks.
 
-#[path = "../../fuzz/src/core_checks.rs"]
-#[allow(dead_code)] // Only `argv_of` is used here; the rest serves the core suite.
-mod core_checks;
-#[path = "../../fuzz/src/fake_checks.rs"]
-mod fake_checks;
+use crate::fake_checks;
 
 use std::path::Path;
 

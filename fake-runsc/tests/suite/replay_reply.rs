@@ -1,14 +1,12 @@
 //! Replay: reply kinds, side effects and named faults.
 
-mod common;
-
 use std::io::{BufRead, BufReader, IoSliceMut, Read};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{call, command, scenario, start};
+use crate::common::{call, command, scenario, start};
 use fake_runsc::journal::{Entry, Outcome};
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use rstest::rstest;
@@ -135,19 +133,6 @@ fn pid_file_auto_fixed_none() {
     assert!(!pid.exists(), "a failed create writes no pid file");
 }
 
-fn alive(pid: i32) -> bool {
-    // A zombie is not alive; read its state.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(false)
-}
-
 #[test]
 fn pid_file_live_lives_until_the_session_ends() {
     let dir = tempfile::tempdir().unwrap();
@@ -164,11 +149,11 @@ fn pid_file_live_lives_until_the_session_ends() {
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let pid: i32 = std::fs::read_to_string(&pid_path).unwrap().parse().unwrap();
-    assert!(alive(pid));
+    assert!(crate::common::pid_alive(pid));
     drop(fake);
     let mut gone = false;
     for _ in 0..100 {
-        if !alive(pid) {
+        if !crate::common::pid_alive(pid) {
             gone = true;
             break;
         }
