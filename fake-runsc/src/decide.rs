@@ -2,11 +2,55 @@
 //! document and the replay state, so the fuzzers and `verify` use exactly
 //! what replay uses.
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::matching::{self, Captures};
 use crate::scenario::{Scenario, Step, ValueMatch};
-use crate::session::{Lane, ReplayState};
+
+/// What replay remembers between calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplayState {
+    /// Calls answered so far (also the journal's sequence numbers).
+    #[serde(default)]
+    pub calls: u64,
+    /// How many calls each step took in all lanes, by step index.
+    #[serde(default)]
+    pub counts: Vec<u32>,
+    /// Per container id (`""` for `list`): where its sequence stands and its captures.
+    #[serde(default)]
+    pub lanes: BTreeMap<String, Lane>,
+    /// Every capture, the latest value per name.
+    #[serde(default)]
+    pub captures: Captures,
+}
+
+/// One container id's place in the scenario.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lane {
+    /// Steps before this index are closed for this id.
+    #[serde(default)]
+    pub cursor: usize,
+    /// How many calls of this id each step took, by step index.
+    #[serde(default)]
+    pub counts: Vec<u32>,
+    /// Values captured by this id's calls.
+    #[serde(default)]
+    pub captures: Captures,
+}
+
+impl ReplayState {
+    /// The captures a call on `lane` sees: the lane's own over the global ones.
+    pub fn captures_for(&self, lane: &str) -> Captures {
+        let mut all = self.captures.clone();
+        if let Some(own) = self.lanes.get(lane) {
+            all.extend(own.captures.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        all
+    }
+}
 
 /// What replay decided for one call.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::scenario::SignalSpec;
-use crate::session::JOURNAL;
+
+/// The journal's file name in the session directory.
+pub const JOURNAL: &str = "journal.jsonl";
 
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

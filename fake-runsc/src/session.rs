@@ -5,65 +5,19 @@
 //! of the state happens under an exclusive `flock` on `state.lock`, and the
 //! new state replaces the old atomically ([`crate::shared_file`]).
 
-use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::Flock;
-use serde::{Deserialize, Serialize};
 
-use crate::matching::Captures;
+use crate::decide::ReplayState;
 
-/// The journal's file name in the session directory.
-pub const JOURNAL: &str = "journal.jsonl";
 /// The replay state's file name in the session directory.
 pub const STATE: &str = "state.json";
 /// Pids of `live` pid-file processes, one per line.
 pub const LIVE_PIDS: &str = "live-pids";
 const LOCK: &str = "state.lock";
-
-/// What replay remembers between calls.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReplayState {
-    /// Calls answered so far (also the journal's sequence numbers).
-    #[serde(default)]
-    pub calls: u64,
-    /// How many calls each step took in all lanes, by step index.
-    #[serde(default)]
-    pub counts: Vec<u32>,
-    /// Per container id (`""` for `list`): where its sequence stands and its captures.
-    #[serde(default)]
-    pub lanes: BTreeMap<String, Lane>,
-    /// Every capture, the latest value per name.
-    #[serde(default)]
-    pub captures: Captures,
-}
-
-/// One container id's place in the scenario.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Lane {
-    /// Steps before this index are closed for this id.
-    #[serde(default)]
-    pub cursor: usize,
-    /// How many calls of this id each step took, by step index.
-    #[serde(default)]
-    pub counts: Vec<u32>,
-    /// Values captured by this id's calls.
-    #[serde(default)]
-    pub captures: Captures,
-}
-
-impl ReplayState {
-    /// The captures a call on `lane` sees: the lane's own over the global ones.
-    pub fn captures_for(&self, lane: &str) -> Captures {
-        let mut all = self.captures.clone();
-        if let Some(own) = self.lanes.get(lane) {
-            all.extend(own.captures.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        all
-    }
-}
 
 /// An open session directory.
 #[derive(Debug)]
@@ -113,7 +67,7 @@ impl Session {
     /// Appends one JSON line to the journal in a single write, so lines of
     /// concurrent processes never interleave.
     pub fn journal(&self, entry: &crate::journal::Entry) -> Result<(), String> {
-        let path = self.dir.join(JOURNAL);
+        let path = self.dir.join(crate::journal::JOURNAL);
         let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
         line.push(b'\n');
         let mut file = match self.journal.get() {

@@ -5,9 +5,9 @@
 
 use fake_runsc::check::check_scenario;
 use fake_runsc::decide::decide;
+use fake_runsc::decide::ReplayState;
 use fake_runsc::matching;
 use fake_runsc::scenario::Scenario;
-use fake_runsc::session::ReplayState;
 use runsc::cli::Invocation;
 
 /// Calls that replay matches a fuzzed scenario against: every kind of field

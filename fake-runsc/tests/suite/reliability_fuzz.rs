@@ -178,8 +178,8 @@ proptest! {
 /// points past the scenario's end.
 #[test]
 fn replay_state_from_a_longer_scenario_is_diagnosed_not_a_panic() {
+    use fake_runsc::decide::{Lane, ReplayState};
     use fake_runsc::scenario::{Step, Times, TimesWord};
-    use fake_runsc::session::{Lane, ReplayState};
 
     let scenario = fake_runsc::scenario::Scenario::new().step(
         Step::command("state")
