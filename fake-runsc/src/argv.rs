@@ -20,6 +20,30 @@ pub const RUNSC_VERSION: &str = "runsc version 0.0~20221219.0\nspec: 1.0.2-dev\n
 const EXEC_SPEC_REQUIRED: &str =
     "parsing process spec: both a container-id and command are required\n";
 
+/// The one subcommand of the CLI model that runsc 20221219 does not have.
+pub const MISSING_IN_RUNSC: &str = "update";
+
+/// The subcommands the fake answers, in the CLI model's order: every
+/// subcommand of the model's flag tables but [`MISSING_IN_RUNSC`]. `check`'s
+/// list of commands and the "does not implement" message come from here, so
+/// a new subcommand needs no list of its own in the fake.
+pub fn commands() -> impl Iterator<Item = &'static str> {
+    runsc::cli::flags::SUBCOMMAND_FLAGS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| *name != MISSING_IN_RUNSC)
+}
+
+/// "a, b and c".
+fn answered() -> String {
+    let all: Vec<&str> = commands().collect();
+    match all.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 /// The usage text runsc prints for a subcommand's flag errors and `-h`.
 pub fn subcommand_usage(command: &str) -> Option<&'static str> {
     Some(match command {
@@ -96,9 +120,8 @@ fn refusal(error: &ParseError) -> Refusal {
             return Refusal {
                 stdout: String::new(),
                 stderr: format!(
-                    "fake-runsc does not implement `runsc {name}`; it answers list, state, create, \
-                     start, exec, run, delete, kill, events, ps, pause, resume, wait, checkpoint \
-                     and restore\n"
+                    "fake-runsc does not implement `runsc {name}`; it answers {}\n",
+                    answered()
                 ),
                 exit_code: EXIT_UNSUPPORTED,
                 reason: format!("subcommand {name:?} is not implemented by fake-runsc"),
@@ -117,5 +140,24 @@ fn refusal(error: &ParseError) -> Refusal {
         stderr,
         exit_code: error.exit_code(),
         reason: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_answered_subcommand_has_runscs_usage_text() {
+        let all: Vec<&str> = commands().collect();
+        assert_eq!(all.len(), 15, "{all:?}");
+        for command in all {
+            assert!(
+                subcommand_usage(command).is_some(),
+                "add usage/{command}.txt (runsc {command} -h) and its line in subcommand_usage"
+            );
+        }
+        assert!(!answered().contains(MISSING_IN_RUNSC));
+        assert!(answered().ends_with(" and restore"), "{}", answered());
     }
 }

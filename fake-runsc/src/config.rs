@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 pub const ENV_SCENARIO: &str = "FAKE_RUNSC_SCENARIO";
 /// Names the per-test session directory (replay state and journal).
 pub const ENV_SESSION: &str = "FAKE_RUNSC_SESSION";
-/// Reserved for record mode (a proxy in front of real runsc).
+/// Selects record mode and names the scenario the recorder appends to
+/// (the real runsc it stands in front of is `FAKE_RUNSC_REAL`).
 pub const ENV_RECORD: &str = "FAKE_RUNSC_RECORD";
 /// The session file's name inside `--root`.
 pub const SESSION_FILE: &str = "fake-runsc-session.json";

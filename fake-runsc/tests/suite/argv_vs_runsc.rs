@@ -178,13 +178,10 @@ fn argv_errors_in_recorded_real_cases_are_refused_alike() {
 
 /// A scenario that answers every subcommand, any number of times.
 fn catch_all() -> Scenario {
-    fake_runsc::check::COMMANDS
-        .iter()
-        .fold(Scenario::new(), |scenario, command| {
-            scenario.step(
-                Step::command(command).times(Times::Word(fake_runsc::scenario::TimesWord::Any)),
-            )
-        })
+    fake_runsc::argv::commands().fold(Scenario::new(), |scenario, command| {
+        scenario
+            .step(Step::command(command).times(Times::Word(fake_runsc::scenario::TimesWord::Any)))
+    })
 }
 
 fn refused_by_runsc(invocation: &Invocation) -> bool {
