@@ -48,11 +48,6 @@ impl Session {
         })
     }
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Takes the session's exclusive lock, waiting for other fake processes.
     pub fn lock(&self) -> Result<Locked<'_>, String> {
         let path = self.dir.join(LOCK);

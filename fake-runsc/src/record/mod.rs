@@ -15,7 +15,7 @@
 //! waits for end-of-file: it waits for runsc to exit and then takes what is
 //! already in the pipes.
 
-pub mod normalise;
+mod normalise;
 
 use std::ffi::OsString;
 use std::fs::File;

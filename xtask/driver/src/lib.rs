@@ -299,7 +299,7 @@ pub struct Target {
     pub cleanup: Option<PathBuf>,
     /// Appended to container names to make this run's ids (`id-SUFFIX`):
     /// digits, unique to the run, so real runsc roots never share an id and
-    /// recorded ids keep a shape (`fake_runsc::record::normalise::id_pattern`) that
+    /// recorded ids keep a shape (the recorder's id pattern) that
     /// another run's ids match.
     pub id_suffix: String,
 }
