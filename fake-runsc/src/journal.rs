@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::Error;
 use crate::scenario::SignalSpec;
 
 /// The journal's file name in the session directory.
@@ -120,18 +121,26 @@ pub(crate) fn argv_of(args: &[OsString]) -> Vec<String> {
 }
 
 /// Reads a session's journal (empty when nothing was journalled yet).
-pub fn read(dir: &Path) -> Result<Vec<Entry>, String> {
+pub fn read(dir: &Path) -> Result<Vec<Entry>, Error> {
     let path = dir.join(JOURNAL);
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read the journal {}: {e}", path.display())),
+        Err(e) => {
+            return Err(Error::io(format!(
+                "cannot read the journal {}",
+                path.display()
+            ))(e))
+        }
     };
     text.lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
-            serde_json::from_str(line)
-                .map_err(|e| format!("corrupt journal line in {}: {e}", path.display()))
+            serde_json::from_str(line).map_err(|e| Error::Corrupt {
+                what: "a journal line in",
+                path: path.clone(),
+                reason: e.to_string(),
+            })
         })
         .collect()
 }

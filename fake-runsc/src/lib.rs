@@ -30,6 +30,7 @@ pub mod argv;
 pub mod check;
 mod config;
 pub mod decide;
+mod error;
 pub mod exit;
 pub mod journal;
 pub mod matching;
@@ -44,6 +45,7 @@ mod sim;
 mod stdout;
 pub mod testing;
 
+pub use error::Error;
 pub use reply::CONSOLE_PAYLOAD;
 
 /// Runs the fake with argv (without the program name); returns the exit status.

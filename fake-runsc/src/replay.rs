@@ -126,7 +126,7 @@ pub fn run(
     let started_unix_ms = unix_ms();
     let session = match Session::open(session_dir) {
         Ok(session) => session,
-        Err(e) => return fail(None, args, &e),
+        Err(e) => return fail(None, args, &e.to_string()),
     };
     let scenario = match load_scenario(scenario_path) {
         Ok(scenario) => scenario,
@@ -138,11 +138,11 @@ pub fn run(
     };
     let lane = matching::lane_of(invocation);
     let decided = (|| -> Result<(Decision, u64), String> {
-        let locked = session.lock()?;
-        let mut state = locked.read()?;
+        let locked = session.lock().map_err(|e| e.to_string())?;
+        let mut state = locked.read().map_err(|e| e.to_string())?;
         let decision = decide(&scenario, &document, lane.as_deref(), &mut state)?;
         state.calls += 1;
-        locked.write(&state)?;
+        locked.write(&state).map_err(|e| e.to_string())?;
         let (result, step, call, outcome, message) = match &decision {
             Decision::Matched { index, call, .. } => (
                 CallResult::Matched,
@@ -166,20 +166,22 @@ pub fn run(
                 Some(diagnostic.clone()),
             ),
         };
-        session.journal(&Entry::Call(Call {
-            seq: Some(state.calls),
-            pid: std::process::id(),
-            argv: argv_of(args),
-            invocation: Some(document.clone()),
-            result,
-            step,
-            step_name: step.and_then(|i| scenario.steps[i].name.clone()),
-            call_of_step: call,
-            outcome,
-            message,
-            started_unix_ms,
-            decided_after_us: Some(started.elapsed().as_micros() as u64),
-        }))?;
+        session
+            .journal(&Entry::Call(Call {
+                seq: Some(state.calls),
+                pid: std::process::id(),
+                argv: argv_of(args),
+                invocation: Some(document.clone()),
+                result,
+                step,
+                step_name: step.and_then(|i| scenario.steps[i].name.clone()),
+                call_of_step: call,
+                outcome,
+                message,
+                started_unix_ms,
+                decided_after_us: Some(started.elapsed().as_micros() as u64),
+            }))
+            .map_err(|e| e.to_string())?;
         Ok((decision, state.calls))
     })();
     let (decision, seq) = match decided {

@@ -327,6 +327,6 @@ fn spawn_live(session: &Session) -> Result<i32, String> {
         .spawn()
         .map_err(|e| format!("cannot start a live process for the pid file: {e}"))?;
     let pid = child.id() as i32;
-    session.record_live_pid(pid)?;
+    session.record_live_pid(pid).map_err(|e| e.to_string())?;
     Ok(pid)
 }

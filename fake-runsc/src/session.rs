@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::Flock;
 
 use crate::decide::ReplayState;
+use crate::error::Error;
 
 /// The replay state's file name in the session directory.
 pub const STATE: &str = "state.json";
@@ -35,12 +36,10 @@ pub struct Locked<'s> {
 
 impl Session {
     /// Opens (creating if needed) a session directory.
-    pub fn open(dir: &Path) -> Result<Self, String> {
-        fs::create_dir_all(dir).map_err(|e| {
-            format!(
-                "cannot create the session directory {}: {e}; set FAKE_RUNSC_SESSION to a writable directory",
-                dir.display()
-            )
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        fs::create_dir_all(dir).map_err(|source| Error::SessionDir {
+            dir: dir.to_owned(),
+            source,
         })?;
         Ok(Self {
             dir: dir.to_owned(),
@@ -49,10 +48,10 @@ impl Session {
     }
 
     /// Takes the session's exclusive lock, waiting for other fake processes.
-    pub fn lock(&self) -> Result<Locked<'_>, String> {
+    pub fn lock(&self) -> Result<Locked<'_>, Error> {
         let path = self.dir.join(LOCK);
         let lock = crate::shared_file::lock(&path)
-            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+            .map_err(Error::io(format!("cannot lock {}", path.display())))?;
         Ok(Locked {
             session: self,
             _lock: lock,
@@ -61,9 +60,14 @@ impl Session {
 
     /// Appends one JSON line to the journal in a single write, so lines of
     /// concurrent processes never interleave.
-    pub fn journal(&self, entry: &crate::journal::Entry) -> Result<(), String> {
+    pub fn journal(&self, entry: &crate::journal::Entry) -> Result<(), Error> {
         let path = self.dir.join(crate::journal::JOURNAL);
-        let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
+        let mut line = serde_json::to_vec(entry).map_err(|e| {
+            Error::io(format!(
+                "cannot encode a line of the journal {}",
+                path.display()
+            ))(e.into())
+        })?;
         line.push(b'\n');
         let mut file = match self.journal.get() {
             Some(file) => file,
@@ -72,58 +76,62 @@ impl Session {
                     .create(true)
                     .append(true)
                     .open(&path)
-                    .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
+                    .map_err(Error::io(format!(
+                        "cannot open the journal {}",
+                        path.display()
+                    )))?;
                 self.journal.get_or_init(|| opened)
             }
         };
-        file.write_all(&line)
-            .map_err(|e| format!("cannot write the journal {}: {e}", path.display()))
+        file.write_all(&line).map_err(Error::io(format!(
+            "cannot write the journal {}",
+            path.display()
+        )))
     }
 
     /// Records the pid of a live helper process so the test can kill it.
-    pub fn record_live_pid(&self, pid: i32) -> Result<(), String> {
+    pub fn record_live_pid(&self, pid: i32) -> Result<(), Error> {
         let path = self.dir.join(LIVE_PIDS);
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            .map_err(Error::io(format!("cannot open {}", path.display())))?;
         file.write_all(format!("{pid}\n").as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            .map_err(Error::io(format!("cannot write {}", path.display())))
     }
 }
 
 impl Locked<'_> {
     /// Reads the state (empty when there is none yet).
-    pub fn read(&self) -> Result<ReplayState, String> {
+    pub fn read(&self) -> Result<ReplayState, Error> {
         let path = self.session.dir.join(STATE);
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                format!(
-                    "the replay state {} is corrupt ({e}); delete the session directory to start over",
-                    path.display()
-                )
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+                what: "the replay state",
+                reason: e.to_string(),
+                path,
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ReplayState::default()),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Err(Error::io(format!("cannot read {}", path.display()))(e)),
         }
     }
 
     /// Replaces the state atomically.
-    pub fn write(&self, state: &ReplayState) -> Result<(), String> {
+    pub fn write(&self, state: &ReplayState) -> Result<(), Error> {
         let path = self.session.dir.join(STATE);
         let tmp = self
             .session
             .dir
             .join(format!("{STATE}.{}.tmp", std::process::id()));
-        let bytes = serde_json::to_vec(state).map_err(|e| e.to_string())?;
-        crate::shared_file::replace(&path, &tmp, &bytes)
-            .map_err(|e| format!("cannot write the replay state {}: {e}", path.display()))
+        let context = format!("cannot write the replay state {}", path.display());
+        let bytes = serde_json::to_vec(state).map_err(|e| Error::io(context.clone())(e.into()))?;
+        crate::shared_file::replace(&path, &tmp, &bytes).map_err(Error::io(context))
     }
 }
 
 /// Reads a session's state under its lock.
-pub fn read_state(dir: &Path) -> Result<ReplayState, String> {
+pub fn read_state(dir: &Path) -> Result<ReplayState, Error> {
     let session = Session {
         dir: dir.to_owned(),
         journal: std::cell::OnceCell::new(),

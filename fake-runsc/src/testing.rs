@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::config::{SessionFile, ENV_SCENARIO, ENV_SESSION, SESSION_FILE};
+use crate::error::Error;
 use crate::journal::{self, CallResult};
 use crate::scenario::Scenario;
 use crate::session;
@@ -47,28 +48,6 @@ pub const BINARY_VARS: &[&str] = &[
     "NEXTEST_BIN_EXE_fake_runsc",
     "CARGO_BIN_EXE_fake-runsc",
 ];
-
-/// Why test support failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The fake binary was not found.
-    #[error("cannot find the fake-runsc binary; tried {}. Build it (`cargo build -p fake-runsc`) or set FAKE_RUNSC_BIN to its path", tried.join("; "))]
-    NotFound {
-        /// What was tried, in order.
-        tried: Vec<String>,
-    },
-    /// Setting up or reading the session failed.
-    #[error("{context}: {source}")]
-    Io {
-        /// What was being done.
-        context: String,
-        /// What the OS said.
-        source: std::io::Error,
-    },
-    /// The journal or state could not be read.
-    #[error("{0}")]
-    Session(String),
-}
 
 /// Finds the fake binary at run time: [`BINARY_VARS`] in order, then
 /// `fake-runsc` beside the running executable or one directory up (a test
@@ -209,7 +188,7 @@ impl FakeRuntime {
 
     /// Every journal entry so far.
     pub fn journal(&self) -> Result<Vec<journal::Entry>, Error> {
-        journal::read(&self.session_dir()).map_err(Error::Session)
+        journal::read(&self.session_dir())
     }
 
     /// The journal's `call` entries so far.

@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "core",
         &[
-            "exit", "signals", "argv", "config", "scenario", "matching", "decide",
+            "exit", "error", "signals", "argv", "config", "scenario", "matching", "decide",
         ],
     ),
     (
