@@ -40,7 +40,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "cargo-fuzz is not installed; install it with `cargo install cargo-fuzz` (it works on \
              the stable toolchain: this task sets RUSTC_BOOTSTRAP=1 for it). Without it, the same \
              properties run under proptest in `cargo xtask test` (core/tests/no_panic.rs, \
-             fake-runsc/tests/reliability_fuzz.rs)"
+             fake-runsc/tests/suite/reliability_fuzz.rs)"
                 .to_owned(),
         );
     }

@@ -16,7 +16,8 @@ use runsc::{
     Status, WaitOpts,
 };
 
-use crate::lifecycle_support::{describe_error, eventually, pid_alive, Case};
+use crate::common::pid_alive;
+use crate::lifecycle_support::{describe_error, eventually, Case};
 
 /// How long an effect that real runsc shows "soon" may take.
 const SOON: Duration = Duration::from_secs(10);

@@ -384,8 +384,6 @@ fn kill_processes_of_root(root: &Path) {
     }
 }
 
-pub use crate::common::pid_alive;
-
 /// Polls `f` every 20 ms until it is true or `limit` passes.
 pub async fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + limit;

@@ -15,7 +15,8 @@ use futures_core::Stream;
 use runsc::cli::ContainerId;
 use runsc::Error;
 
-use crate::reliability_support::{start, state_json};
+use crate::common::start;
+use crate::reliability_support::state_json;
 
 const HUNDRED_MB: u64 = 100_000_000;
 /// A small limit, so that the bound is easy to tell from the output.

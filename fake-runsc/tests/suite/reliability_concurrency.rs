@@ -11,8 +11,8 @@ use runsc::cli::ContainerId;
 use runsc::{CreateOpts, DeleteOpts, Runsc};
 use tokio::task::JoinSet;
 
-use crate::reliability_support;
-use crate::reliability_support::{calls, client, start, state_json};
+use crate::common::start;
+use crate::reliability_support::{calls, client, state_json};
 
 const N: usize = 64;
 
@@ -134,10 +134,10 @@ async fn lifecycle(runsc: Runsc, bundle: std::path::PathBuf, i: usize) -> Result
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_lifecycles_at_once_leave_one_root_consistent() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let bundle = reliability_support::sleep_bundle(dir.path());
+    let bundle = crate::common::sleep_bundle(dir.path());
     let root = dir.path().join("root");
     let runsc = Runsc::builder()
-        .command(reliability_support::fake_binary())
+        .command(crate::common::binary())
         .root(&root)
         .timeout(Duration::from_secs(120))
         .build()

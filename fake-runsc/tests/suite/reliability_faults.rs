@@ -16,8 +16,8 @@ use futures_core::Stream;
 use runsc::cli::ContainerId;
 use runsc::{Error, EventStream, WaitOpts};
 
-use crate::reliability_support;
-use crate::reliability_support::{client, start, state_json};
+use crate::common::start;
+use crate::reliability_support::{client, state_json};
 
 fn id(s: &str) -> ContainerId {
     ContainerId::new(s).expect("a valid id")
@@ -264,10 +264,10 @@ async fn nth_call_fails_only_on_that_call() {
 #[tokio::test]
 async fn a_daemonising_child_that_keeps_stdout_open_does_not_hold_the_call() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let bundle = reliability_support::sleep_bundle(dir.path());
+    let bundle = crate::common::sleep_bundle(dir.path());
     let root = dir.path().join("root");
     let runsc = runsc::Runsc::builder()
-        .command(reliability_support::fake_binary())
+        .command(crate::common::binary())
         .root(&root)
         .timeout(Duration::from_secs(60))
         .build()

@@ -19,8 +19,9 @@ use fake_runsc::scenario::{Fault, Scenario, Step};
 use futures_core::Stream;
 use runsc::cli::ContainerId;
 
+use crate::common::{start, stat};
 use crate::reliability_support::{
-    calls, children_of_this_process, client, group_members, journalled_pid, start, stat, wait_for,
+    calls, children_of_this_process, client, group_members, journalled_pid, wait_for,
 };
 
 const SETTLE: Duration = Duration::from_secs(10);

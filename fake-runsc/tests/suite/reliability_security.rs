@@ -18,8 +18,9 @@ use runsc::cli::{self, ContainerId, Subcommand};
 use runsc::{CreateOpts, DeleteOpts, ExecOpts, KillOpts, Runsc};
 use serde_json::{json, Value};
 
+use crate::common::{binary, start};
 use crate::reliability_support;
-use crate::reliability_support::{calls, fake_binary, start, state_json, wait_for};
+use crate::reliability_support::{calls, state_json, wait_for};
 
 const SETTLE: Duration = Duration::from_secs(10);
 /// Long enough for a fake to start and journal its call on a loaded
@@ -273,7 +274,7 @@ fn scenario_strings_never_become_paths_the_fake_touches() {
     std::fs::write(&scenario_path, scenario.to_string()).expect("scenario");
     let session = top.path().join("session");
     let run = |args: &[&str]| {
-        Command::new(fake_binary())
+        Command::new(binary())
             .args(args)
             .current_dir(&work)
             .env("FAKE_RUNSC_SCENARIO", &scenario_path)
@@ -332,9 +333,9 @@ fn scenario_strings_never_become_paths_the_fake_touches() {
 fn the_simulator_stays_inside_its_root() {
     let top = tempfile::tempdir().expect("temp dir");
     let (root, other) = (top.path().join("root"), top.path().join("other"));
-    let bundle = reliability_support::sleep_bundle(top.path());
+    let bundle = crate::common::sleep_bundle(top.path());
     let sim = |root: &Path, args: &[&str]| {
-        Command::new(fake_binary())
+        Command::new(binary())
             .arg(format!("--root={}", root.display()))
             .args(args)
             .env_remove("FAKE_RUNSC_SCENARIO")
@@ -375,7 +376,7 @@ fn the_simulator_stays_inside_its_root() {
     ] {
         let _ = sim(&root, args);
     }
-    let still_there = Command::new(fake_binary())
+    let still_there = Command::new(binary())
         .args([&format!("--root={}", other.display()), "state", "c1"])
         .output()
         .expect("the fake runs");
@@ -439,7 +440,7 @@ async fn runsc_is_never_run_through_a_shell() {
         .filter(|a| !a.is_empty())
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
-    let parent = reliability_support::stat(pid).expect("stat").ppid;
+    let parent = crate::common::stat(pid).expect("stat").ppid;
     call.abort();
     let _ = call.await;
     assert_eq!(

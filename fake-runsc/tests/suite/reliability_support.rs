@@ -1,5 +1,5 @@
-//! Shared by the `reliability_*` suites: starting the fake, a client that
-//! runs it, and reading `/proc` to see which processes are left.
+//! Shared by the `reliability_*` areas: a client that runs the fake, the
+//! journalled calls, and which processes `/proc` shows are left.
 
 #![allow(dead_code)] // Each suite uses a different part.
 
@@ -9,7 +9,7 @@ use fake_runsc::journal::Call;
 use fake_runsc::testing::FakeRuntime;
 use runsc::Runsc;
 
-pub use crate::common::{binary as fake_binary, sleep_bundle, start, stat, ProcStat};
+use crate::common::{stat, ProcStat};
 
 /// A client that runs the fake with the session's `--root`.
 pub fn client(fake: &FakeRuntime, timeout: Option<Duration>) -> Runsc {
