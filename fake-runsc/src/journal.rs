@@ -18,6 +18,7 @@ pub const JOURNAL: &str = "journal.jsonl";
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Entry {
     /// A call reached the fake.
     Call(Call),
@@ -27,6 +28,7 @@ pub enum Entry {
 
 /// What happened to one call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Call {
     /// The call's sequence number in the session; absent only when the
     /// session's state could not be read to number it.
@@ -65,6 +67,7 @@ pub struct Call {
 /// How a call was decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CallResult {
     /// A step answered.
     Matched,
@@ -81,6 +84,7 @@ pub enum CallResult {
 /// How an answer ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// With this exit status.
     Exit(i32),
@@ -92,6 +96,7 @@ pub enum Outcome {
 
 /// A matched call's answer ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Finished {
     /// The call's sequence number.
     pub seq: u64,
