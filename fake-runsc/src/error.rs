@@ -21,6 +21,24 @@ pub enum Error {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// One of the two replay variables is set without the other: set both.
+    #[error("{set} is set but {missing} is not; set {missing} to {what}")]
+    HalfConfigured {
+        /// The variable that is set.
+        set: &'static str,
+        /// The variable that is missing.
+        missing: &'static str,
+        /// What the missing variable names.
+        what: &'static str,
+    },
+    /// The session file under `--root` is not a session file: rewrite it.
+    #[error("the session file {} is not valid ({reason}); it must be {{\"scenario\": PATH, \"session\": DIR}}", path.display())]
+    SessionFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A file of the session (state, journal, lock) or of the test's setup
     /// could not be read or written.
     #[error("{context}: {source}")]
