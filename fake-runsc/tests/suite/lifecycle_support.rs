@@ -206,27 +206,12 @@ impl Case {
     ) -> PathBuf {
         let dir = self.dir.path().join(format!("bundle-{label}"));
         std::fs::create_dir_all(&dir).expect("create bundle dir");
-        let config = serde_json::json!({
-            "ociVersion": "1.0.2-dev",
-            "process": {
-                "terminal": false,
-                "user": {"uid": 0, "gid": 0},
-                "args": args,
-                "env": ["PATH=/usr/local/bin:/usr/bin:/bin"],
-                "cwd": "/"
-            },
-            "root": {"path": "/", "readonly": true},
-            "hostname": "lifecycle",
-            "annotations": annotations,
-            "mounts": [
-                {"destination": "/proc", "type": "proc", "source": "proc"},
-                {"destination": "/dev", "type": "tmpfs", "source": "tmpfs"}
-            ],
-            "linux": {"namespaces": [
-                {"type": "pid"}, {"type": "network"}, {"type": "ipc"},
-                {"type": "uts"}, {"type": "mount"}
-            ]}
-        });
+        let mut config = fake_runsc::testing::host_bundle_config(args);
+        // runsc names the PATH it searched in `exec`'s failure, and the
+        // cases assert that message with this PATH.
+        config["process"]["env"] = serde_json::json!(["PATH=/usr/local/bin:/usr/bin:/bin"]);
+        config["hostname"] = serde_json::json!("lifecycle");
+        config["annotations"] = serde_json::json!(annotations);
         std::fs::write(
             dir.join("config.json"),
             serde_json::to_vec_pretty(&config).expect("encode config"),

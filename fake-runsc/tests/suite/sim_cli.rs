@@ -18,13 +18,7 @@ fn fake(root: &std::path::Path) -> Command {
 fn ps_refuses_an_unknown_format_only_after_loading_the_container() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    let bundle = dir.path().join("bundle");
-    std::fs::create_dir_all(&bundle).unwrap();
-    std::fs::write(
-        bundle.join("config.json"),
-        r#"{"ociVersion":"1.0.2-dev","process":{"terminal":false,"args":["sleep","1000"],"cwd":"/"},"root":{"path":"/","readonly":true}}"#,
-    )
-    .unwrap();
+    let bundle = crate::common::sleep_bundle(dir.path());
 
     // As runsc 20221219: a missing container is reported first...
     fake(&root)
