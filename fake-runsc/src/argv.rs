@@ -6,10 +6,9 @@
 
 use std::ffi::OsString;
 
-use runsc::cli::{Invocation, ParseError, Subcommand};
+use runsc::cli::{Invocation, ParseError, Release, Subcommand};
 
-/// Exit status for a subcommand runsc has but the fake does not implement.
-pub const EXIT_UNSUPPORTED: i32 = 88;
+use crate::exit::EXIT_UNSUPPORTED;
 
 /// runsc's top-level usage, printed for unknown subcommands and global flag errors.
 pub const RUNSC_USAGE: &str = include_str!("usage/runsc.txt");
@@ -20,6 +19,37 @@ pub const RUNSC_VERSION: &str = "runsc version 0.0~20221219.0\nspec: 1.0.2-dev\n
 /// What runsc prints when `exec` gets neither a command nor `--process`.
 const EXEC_SPEC_REQUIRED: &str =
     "parsing process spec: both a container-id and command are required\n";
+
+/// The subcommands the fake answers, in the CLI model's order: every
+/// subcommand of the model's flag tables that runsc 20221219 registers.
+/// `check`'s list of commands and the "does not implement" message come from
+/// here, so a new subcommand needs no list of its own in the fake.
+pub fn commands() -> impl Iterator<Item = &'static str> {
+    let table = runsc::cli::flags::table(Release::RECORDED);
+    table
+        .commands
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| table.has_subcommand(name))
+}
+
+/// Whether the CLI model has `command` but runsc 20221219 does not (a newer
+/// release's subcommand, such as `update`).
+pub fn missing_in_runsc(command: &str) -> bool {
+    use runsc::cli::flags::table;
+    table(Release::NEWEST).command(command).is_some()
+        && table(Release::RECORDED).command(command).is_none()
+}
+
+/// "a, b and c".
+fn answered() -> String {
+    let all: Vec<&str> = commands().collect();
+    match all.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
 
 /// The usage text runsc prints for a subcommand's flag errors and `-h`.
 pub fn subcommand_usage(command: &str) -> Option<&'static str> {
@@ -97,9 +127,8 @@ fn refusal(error: &ParseError) -> Refusal {
             return Refusal {
                 stdout: String::new(),
                 stderr: format!(
-                    "fake-runsc does not implement `runsc {name}`; it answers list, state, create, \
-                     start, exec, run, delete, kill, events, ps, pause, resume, wait, checkpoint \
-                     and restore\n"
+                    "fake-runsc does not implement `runsc {name}`; it answers {}\n",
+                    answered()
                 ),
                 exit_code: EXIT_UNSUPPORTED,
                 reason: format!("subcommand {name:?} is not implemented by fake-runsc"),
@@ -118,5 +147,25 @@ fn refusal(error: &ParseError) -> Refusal {
         stderr,
         exit_code: error.exit_code(),
         reason: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_answered_subcommand_has_runscs_usage_text() {
+        let all: Vec<&str> = commands().collect();
+        assert_eq!(all.len(), 15, "{all:?}");
+        for command in all {
+            assert!(
+                subcommand_usage(command).is_some(),
+                "add usage/{command}.txt (runsc {command} -h) and its line in subcommand_usage"
+            );
+        }
+        assert!(!answered().contains("update"));
+        assert!(missing_in_runsc("update") && missing_in_runsc("fscheckpoint"));
+        assert!(answered().ends_with(" and restore"), "{}", answered());
     }
 }

@@ -14,25 +14,6 @@ use serde_json::Value;
 use crate::matching::{self, PROCESS_SPEC};
 use crate::scenario::{Fault, Scenario, Step, ValueMatch};
 
-/// The subcommands a scenario step may name.
-pub const COMMANDS: &[&str] = &[
-    "list",
-    "state",
-    "create",
-    "start",
-    "exec",
-    "run",
-    "delete",
-    "kill",
-    "events",
-    "ps",
-    "pause",
-    "resume",
-    "wait",
-    "checkpoint",
-    "restore",
-];
-
 /// Runs `check` over files; exit 0 when all are clean, 1 when any has a
 /// problem, 2 on bad usage.
 pub fn main(args: &[OsString]) -> i32 {
@@ -153,14 +134,14 @@ pub fn check_scenario(scenario: &Scenario) -> Vec<String> {
                 continue;
             }
         };
-        if command == "update" {
-            say("unreachable: runsc 20221219 has no `update`, so the fake answers it as an unknown subcommand".to_owned());
+        if crate::argv::missing_in_runsc(command) {
+            say(format!("unreachable: runsc 20221219 has no `{command}`, so the fake answers it as an unknown subcommand"));
             continue;
         }
-        if !COMMANDS.contains(&command) {
+        if !crate::argv::commands().any(|known| known == command) {
             say(format!(
                 "unknown command {command:?}; use one of {}",
-                COMMANDS.join(", ")
+                crate::argv::commands().collect::<Vec<_>>().join(", ")
             ));
             continue;
         }

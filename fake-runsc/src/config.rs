@@ -9,11 +9,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+
 /// Names the scenario file to replay.
 pub const ENV_SCENARIO: &str = "FAKE_RUNSC_SCENARIO";
 /// Names the per-test session directory (replay state and journal).
 pub const ENV_SESSION: &str = "FAKE_RUNSC_SESSION";
-/// Reserved for record mode (a proxy in front of real runsc).
+/// Selects record mode and names the scenario the recorder appends to
+/// (the real runsc it stands in front of is `FAKE_RUNSC_REAL`).
 pub const ENV_RECORD: &str = "FAKE_RUNSC_RECORD";
 /// The session file's name inside `--root`.
 pub const SESSION_FILE: &str = "fake-runsc-session.json";
@@ -50,7 +53,7 @@ pub enum Mode {
 
 /// Chooses the mode from the environment and, failing that, from the
 /// session file in `root`.
-pub fn mode(root: Option<&Path>) -> Result<Mode, String> {
+pub fn mode(root: Option<&Path>) -> Result<Mode, Error> {
     mode_from(
         std::env::var_os(ENV_SCENARIO).map(PathBuf::from),
         std::env::var_os(ENV_SESSION).map(PathBuf::from),
@@ -64,22 +67,23 @@ fn mode_from(
     session: Option<PathBuf>,
     record: Option<PathBuf>,
     root: Option<&Path>,
-) -> Result<Mode, String> {
+) -> Result<Mode, Error> {
     let scenario = scenario.filter(|p| !p.as_os_str().is_empty());
     let session = session.filter(|p| !p.as_os_str().is_empty());
     match (scenario, session) {
         (Some(scenario), Some(session)) => return Ok(Mode::Replay { scenario, session }),
-        (Some(_), None) => {
-            return Err(format!(
-                "{ENV_SCENARIO} is set but {ENV_SESSION} is not; set {ENV_SESSION} to a directory \
-                 of its own for each test (it holds the replay state and the journal)"
-            ))
-        }
+        (Some(_), None) => return Err(Error::HalfConfigured {
+            set: ENV_SCENARIO,
+            missing: ENV_SESSION,
+            what:
+                "a directory of its own for each test (it holds the replay state and the journal)",
+        }),
         (None, Some(_)) => {
-            return Err(format!(
-            "{ENV_SESSION} is set but {ENV_SCENARIO} is not; set {ENV_SCENARIO} to the scenario \
-                 file to replay"
-        ))
+            return Err(Error::HalfConfigured {
+                set: ENV_SESSION,
+                missing: ENV_SCENARIO,
+                what: "the scenario file to replay",
+            })
         }
         (None, None) => {}
     }
@@ -90,12 +94,11 @@ fn mode_from(
         let path = root.join(SESSION_FILE);
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let file: SessionFile = serde_json::from_slice(&bytes).map_err(|e| {
-                    format!(
-                        "the session file {} is not valid ({e}); it must be {{\"scenario\": PATH, \"session\": DIR}}",
-                        path.display()
-                    )
-                })?;
+                let file: SessionFile =
+                    serde_json::from_slice(&bytes).map_err(|e| Error::SessionFile {
+                        reason: e.to_string(),
+                        path: path.clone(),
+                    })?;
                 return Ok(Mode::Replay {
                     scenario: file.scenario,
                     session: file.session,
@@ -106,10 +109,10 @@ fn mode_from(
                 if e.kind() == std::io::ErrorKind::NotFound
                     || e.raw_os_error() == Some(nix::errno::Errno::ENOTDIR as i32) => {}
             Err(e) => {
-                return Err(format!(
-                    "cannot read the session file {}: {e}",
+                return Err(Error::io(format!(
+                    "cannot read the session file {}",
                     path.display()
-                ))
+                ))(e))
             }
         }
     }
@@ -124,21 +127,22 @@ mod tests {
     fn environment_wins_and_half_a_configuration_is_an_error() {
         let p = |s: &str| Some(PathBuf::from(s));
         assert_eq!(
-            mode_from(p("/s.json"), p("/sess"), None, None),
-            Ok(Mode::Replay {
+            mode_from(p("/s.json"), p("/sess"), None, None).unwrap(),
+            Mode::Replay {
                 scenario: "/s.json".into(),
                 session: "/sess".into()
-            })
+            }
         );
         assert!(mode_from(p("/s.json"), None, None, None)
             .unwrap_err()
+            .to_string()
             .contains("FAKE_RUNSC_SCENARIO is set but FAKE_RUNSC_SESSION is not"));
-        assert_eq!(mode_from(None, None, None, None), Ok(Mode::Simulate));
+        assert_eq!(mode_from(None, None, None, None).unwrap(), Mode::Simulate);
         assert_eq!(
-            mode_from(None, None, p("/out.json"), None),
-            Ok(Mode::Record {
+            mode_from(None, None, p("/out.json"), None).unwrap(),
+            Mode::Record {
                 output: "/out.json".into()
-            })
+            }
         );
     }
 
@@ -151,15 +155,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            mode_from(None, None, None, Some(root.path())),
-            Ok(Mode::Replay {
+            mode_from(None, None, None, Some(root.path())).unwrap(),
+            Mode::Replay {
                 scenario: "/a.json".into(),
                 session: "/b".into()
-            })
+            }
         );
         std::fs::write(root.path().join(SESSION_FILE), "{}").unwrap();
         assert!(mode_from(None, None, None, Some(root.path()))
             .unwrap_err()
+            .to_string()
             .contains("is not valid"));
     }
 }

@@ -1,20 +1,25 @@
 //! `fake-runsc`: a drop-in fake of gVisor's `runsc` for tests.
 //!
 //! It reads argv exactly as runsc 20221219 does (refusing what runsc refuses,
-//! with runsc's words and exit status), then, by configuration:
+//! with runsc's words and exit status), then, by configuration, replays a
+//! scenario, simulates a stateful runsc (nothing configured), or records real
+//! runsc (`FAKE_RUNSC_RECORD`, `FAKE_RUNSC_REAL`). README.md describes the
+//! binary; ARCHITECTURE.md at the workspace's top describes how it is built.
 //!
-//! - **replay**: answers from a [scenario](scenario::Scenario) (see
-//!   `FAKE_RUNSC_SCENARIO` and `FAKE_RUNSC_SESSION` in [`config`]),
-//! - **simulate**: behaves as a stateful runsc ([`sim`]) when nothing is configured,
-//! - **record**: forwards to real runsc and appends what happened to a
-//!   scenario ([`record`]; `FAKE_RUNSC_RECORD` and `FAKE_RUNSC_REAL`).
+//! Who uses which part of this library:
 //!
-//! `fake-runsc check FILE...` validates scenario files. Rust tests use
-//! [`testing::FakeRuntime`].
+//! - **Rust tests of code that runs runsc**: [`scenario`] to write what is
+//!   expected (or load a committed scenario), [`testing::FakeRuntime`] to
+//!   run it and `verify` it, [`journal`] to read what was called.
+//! - **Scenario tooling** (`fake-runsc check`, the fuzzers): [`check`],
+//!   [`argv::parse`], [`matching::document`] and [`decide`], the pure
+//!   functions replay itself uses.
+//! - **The recorder's users** (`cargo xtask record`): [`record`]'s variable
+//!   and sidecar.
+//! - **Everyone reading exit statuses**: [`exit`].
 //!
-//! Exit statuses of the fake itself (runsc uses 0, 1, 2 and 128 for its own
-//! failures; `exec`/`run` forward the container's status, which a scenario
-//! chooses): [`EXIT_UNMATCHED`], [`EXIT_CONFIG`], [`argv::EXIT_UNSUPPORTED`].
+//! The binary's own plumbing (configuration, sessions, replies, the
+//! simulator) is private: [`entry`] is all of it there is to call.
 
 #![warn(missing_docs)]
 
@@ -23,24 +28,25 @@ use std::io::Write;
 
 pub mod argv;
 pub mod check;
-pub mod config;
+mod config;
+pub mod decide;
+mod error;
+pub mod exit;
+pub mod journal;
 pub mod matching;
 pub mod record;
-pub mod replay;
+mod replay;
 mod reply;
 pub mod scenario;
-pub mod session;
+mod session;
 mod shared_file;
-pub mod sim;
+mod signals;
+mod sim;
 mod stdout;
 pub mod testing;
 
+pub use error::Error;
 pub use reply::CONSOLE_PAYLOAD;
-
-/// A call no scenario step answers (or that a `never` step forbids).
-pub const EXIT_UNMATCHED: i32 = 86;
-/// The fake's configuration or scenario is unusable.
-pub const EXIT_CONFIG: i32 = 87;
 
 /// Runs the fake with argv (without the program name); returns the exit status.
 pub fn entry(args: Vec<OsString>) -> i32 {
@@ -75,7 +81,7 @@ pub fn entry(args: Vec<OsString>) -> i32 {
         Ok(config::Mode::Simulate) => sim::run(&invocation),
         Err(message) => {
             let _ = writeln!(std::io::stderr(), "fake-runsc: {message}");
-            EXIT_CONFIG
+            exit::EXIT_CONFIG
         }
     }
 }

@@ -325,6 +325,36 @@ pub fn template_names(text: &str) -> Vec<String> {
     names
 }
 
+/// Every field that was given, as dotted paths, in document order.
+pub fn given_fields(document: &Value) -> Vec<(String, Value)> {
+    fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+        match value {
+            Value::Null | Value::Bool(false) => {}
+            Value::Array(items) if items.is_empty() => {}
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    if path == PROCESS_SPEC {
+                        if let Some(args) = inner.get("args") {
+                            out.push((format!("{path}.args"), args.clone()));
+                        }
+                        continue;
+                    }
+                    walk(&path, inner, out);
+                }
+            }
+            other => out.push((prefix.to_owned(), other.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", document, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

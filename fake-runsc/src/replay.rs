@@ -7,39 +7,16 @@ use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use runsc::cli::{Invocation, Subcommand};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::argv::Refusal;
-use crate::matching::{self, Captures};
+use crate::decide::{decide, Decision};
+use crate::exit::{EXIT_CONFIG, EXIT_UNMATCHED};
+use crate::journal::{argv_of, Call, CallResult, Entry, Finished, Outcome};
+use crate::matching;
 use crate::reply;
-use crate::scenario::{Fault, Scenario, Step, ValueMatch};
-use crate::session::{Lane, ReplayState, Session};
-use crate::{EXIT_CONFIG, EXIT_UNMATCHED};
-
-/// What replay decided for one call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decision {
-    /// Step `index` answers; this is its `call`-th call; `captures` are what
-    /// the reply's templates see.
-    Matched {
-        /// The step's index.
-        index: usize,
-        /// How many calls the step has taken, this one included.
-        call: u32,
-        /// Captures visible to the reply.
-        captures: Captures,
-    },
-    /// The call matched a `times: never` step.
-    Never {
-        /// The step's index.
-        index: usize,
-    },
-    /// No step answers; the text explains why.
-    Unmatched {
-        /// The diagnostic.
-        diagnostic: String,
-    },
-}
+use crate::scenario::{Fault, Scenario, Step};
+use crate::session::Session;
 
 fn unix_ms() -> u64 {
     SystemTime::now()
@@ -48,12 +25,39 @@ fn unix_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn argv_json(args: &[OsString]) -> Value {
-    Value::Array(
-        args.iter()
-            .map(|a| Value::from(a.to_string_lossy().into_owned()))
-            .collect(),
-    )
+/// Takes the session's next sequence number for a call that is not
+/// decided (refused, or failed before deciding); `None` when the state
+/// cannot be read, which is then the failure being journalled.
+fn next_seq(session: &Session) -> Option<u64> {
+    let locked = session.lock().ok()?;
+    let mut state = locked.read().ok()?;
+    state.calls += 1;
+    locked.write(&state).ok()?;
+    Some(state.calls)
+}
+
+/// A journal line for a call that was not decided.
+fn undecided(
+    session: &Session,
+    args: &[OsString],
+    result: CallResult,
+    message: &str,
+    exit: i32,
+) -> Entry {
+    Entry::Call(Call {
+        seq: next_seq(session),
+        pid: std::process::id(),
+        argv: argv_of(args),
+        invocation: None,
+        result,
+        step: None,
+        step_name: None,
+        call_of_step: None,
+        outcome: Outcome::Exit(exit),
+        message: Some(message.to_owned()),
+        started_unix_ms: unix_ms(),
+        decided_after_us: None,
+    })
 }
 
 /// Journals an argv that runsc would refuse, so `verify` sees it even when
@@ -62,30 +66,21 @@ pub fn journal_refusal(session_dir: &Path, args: &[OsString], refusal: &Refusal)
     let Ok(session) = Session::open(session_dir) else {
         return;
     };
-    let _ = session.journal(&json!({
-        "event": "call",
-        "pid": std::process::id(),
-        "argv": argv_json(args),
-        "invocation": null,
-        "result": "argv-error",
-        "message": refusal.reason,
-        "outcome": {"exit": refusal.exit_code},
-        "started_unix_ms": unix_ms(),
-    }));
+    let entry = undecided(
+        &session,
+        args,
+        CallResult::ArgvError,
+        &refusal.reason,
+        refusal.exit_code,
+    );
+    let _ = session.journal(&entry);
 }
 
 fn fail(session: Option<&Session>, args: &[OsString], message: &str) -> i32 {
     let _ = writeln!(std::io::stderr(), "fake-runsc: {message}");
     if let Some(session) = session {
-        let _ = session.journal(&json!({
-            "event": "call",
-            "pid": std::process::id(),
-            "argv": argv_json(args),
-            "result": "error",
-            "message": message,
-            "outcome": {"exit": EXIT_CONFIG},
-            "started_unix_ms": unix_ms(),
-        }));
+        let entry = undecided(session, args, CallResult::Error, message, EXIT_CONFIG);
+        let _ = session.journal(&entry);
     }
     EXIT_CONFIG
 }
@@ -131,7 +126,7 @@ pub fn run(
     let started_unix_ms = unix_ms();
     let session = match Session::open(session_dir) {
         Ok(session) => session,
-        Err(e) => return fail(None, args, &e),
+        Err(e) => return fail(None, args, &e.to_string()),
     };
     let scenario = match load_scenario(scenario_path) {
         Ok(scenario) => scenario,
@@ -143,49 +138,50 @@ pub fn run(
     };
     let lane = matching::lane_of(invocation);
     let decided = (|| -> Result<(Decision, u64), String> {
-        let locked = session.lock()?;
-        let mut state = locked.read()?;
+        let locked = session.lock().map_err(|e| e.to_string())?;
+        let mut state = locked.read().map_err(|e| e.to_string())?;
         let decision = decide(&scenario, &document, lane.as_deref(), &mut state)?;
         state.calls += 1;
-        locked.write(&state)?;
+        locked.write(&state).map_err(|e| e.to_string())?;
         let (result, step, call, outcome, message) = match &decision {
             Decision::Matched { index, call, .. } => (
-                "matched",
+                CallResult::Matched,
                 Some(*index),
                 Some(*call),
                 planned_outcome(&scenario.steps[*index], *call),
                 None,
             ),
             Decision::Never { index } => (
-                "never",
+                CallResult::Never,
                 Some(*index),
                 None,
-                json!({"exit": EXIT_UNMATCHED}),
+                Outcome::Exit(EXIT_UNMATCHED),
                 None,
             ),
             Decision::Unmatched { diagnostic } => (
-                "unmatched",
+                CallResult::Unmatched,
                 None,
                 None,
-                json!({"exit": EXIT_UNMATCHED}),
+                Outcome::Exit(EXIT_UNMATCHED),
                 Some(diagnostic.clone()),
             ),
         };
-        session.journal(&json!({
-            "event": "call",
-            "seq": state.calls,
-            "pid": std::process::id(),
-            "argv": argv_json(args),
-            "invocation": document,
-            "result": result,
-            "step": step,
-            "step_name": step.and_then(|i| scenario.steps[i].name.clone()),
-            "call_of_step": call,
-            "outcome": outcome,
-            "message": message,
-            "started_unix_ms": started_unix_ms,
-            "decided_after_us": started.elapsed().as_micros() as u64,
-        }))?;
+        session
+            .journal(&Entry::Call(Call {
+                seq: Some(state.calls),
+                pid: std::process::id(),
+                argv: argv_of(args),
+                invocation: Some(document.clone()),
+                result,
+                step,
+                step_name: step.and_then(|i| scenario.steps[i].name.clone()),
+                call_of_step: call,
+                outcome,
+                message,
+                started_unix_ms,
+                decided_after_us: Some(started.elapsed().as_micros() as u64),
+            }))
+            .map_err(|e| e.to_string())?;
         Ok((decision, state.calls))
     })();
     let (decision, seq) = match decided {
@@ -199,12 +195,11 @@ pub fn run(
             captures,
         } => {
             let finish = |code: i32| {
-                let _ = session.journal(&json!({
-                    "event": "finished",
-                    "seq": seq,
-                    "pid": std::process::id(),
-                    "elapsed_ms": started.elapsed().as_millis() as u64,
-                    "exit": code,
+                let _ = session.journal(&Entry::Finished(Finished {
+                    seq,
+                    pid: std::process::id(),
+                    elapsed_ms: started.elapsed().as_millis() as u64,
+                    exit: code,
                 }));
             };
             reply::perform(&reply::Plan {
@@ -238,16 +233,16 @@ pub fn run(
     }
 }
 
-fn planned_outcome(step: &Step, call: u32) -> Value {
+fn planned_outcome(step: &Step, call: u32) -> Outcome {
     let fault = step.fault.as_ref().map(|f| f.resolve());
     match &fault {
-        Some(Fault::NthCallFails { n, exit, .. }) if *n == call => json!({"exit": exit}),
-        Some(Fault::Hang {}) => json!({"hang": true}),
-        Some(Fault::Killed { signal }) => json!({"signal": signal}),
-        _ if step.reply.hang => json!({"hang": true}),
+        Some(Fault::NthCallFails { n, exit, .. }) if *n == call => Outcome::Exit(*exit),
+        Some(Fault::Hang {}) => Outcome::Hang(true),
+        Some(Fault::Killed { signal }) => Outcome::Signal(signal.clone()),
+        _ if step.reply.hang => Outcome::Hang(true),
         _ => match &step.reply.signal {
-            Some(signal) => json!({"signal": signal}),
-            None => json!({"exit": step.reply.exit}),
+            Some(signal) => Outcome::Signal(signal.clone()),
+            None => Outcome::Exit(step.reply.exit),
         },
     }
 }
@@ -267,264 +262,4 @@ fn shell_words(args: &[OsString]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Chooses the step for a call and updates the state (counts, cursor, captures).
-///
-/// Steps for one lane (container id; `list` calls share one lane) play in
-/// file order: scanning from the lane's cursor, exhausted steps are passed,
-/// the first step that matches answers, and a step that still needs calls
-/// (fewer than its minimum) and does not match stops the scan.
-pub fn decide(
-    scenario: &Scenario,
-    document: &Value,
-    lane: Option<&str>,
-    state: &mut ReplayState,
-) -> Result<Decision, String> {
-    let steps = &scenario.steps;
-    state.counts.resize(steps.len(), 0);
-    let lane_key = lane.unwrap_or("").to_owned();
-    let captures = state.captures_for(&lane_key);
-    let mut lane_state = state.lanes.get(&lane_key).cloned().unwrap_or_default();
-    lane_state.counts.resize(steps.len(), 0);
-    let cursor = lane_state.cursor.min(steps.len());
-    let mut candidates = Vec::new();
-    for (index, step) in steps.iter().enumerate() {
-        if !matching::step_in_lane(step, lane, &captures) {
-            continue;
-        }
-        let matched = matching::match_step(step, document, &captures)
-            .map_err(|e| format!("step {}: {e}", step.label(index)))?;
-        // A `never` step forbids its calls wherever the sequence stands.
-        if step.times.is_never() {
-            if matched.mismatches.is_empty() {
-                return Ok(Decision::Never { index });
-            }
-            continue;
-        }
-        if index >= cursor {
-            candidates.push((index, matched));
-        }
-    }
-    for (index, matched) in candidates {
-        let step = &steps[index];
-        let count = lane_state.counts[index];
-        if step.times.max().is_some_and(|max| count >= max) {
-            continue;
-        }
-        if matched.mismatches.is_empty() {
-            lane_state.counts[index] += 1;
-            lane_state.cursor = index;
-            lane_state.captures.extend(matched.captured.clone());
-            let call = lane_state.counts[index];
-            state.counts[index] += 1;
-            state.lanes.insert(lane_key, lane_state);
-            state.captures.extend(matched.captured.clone());
-            let mut visible = captures;
-            visible.extend(matched.captured);
-            return Ok(Decision::Matched {
-                index,
-                call,
-                captures: visible,
-            });
-        }
-        if count < step.times.min() {
-            break;
-        }
-    }
-    Ok(Decision::Unmatched {
-        diagnostic: diagnose(scenario, document, lane, &lane_state, &captures)?,
-    })
-}
-
-/// Steps that did not get the calls they need: per container id for the
-/// ids that played, and overall for steps no id reached.
-pub fn missing_calls(scenario: &Scenario, state: &ReplayState) -> Vec<String> {
-    let mut missing = Vec::new();
-    let mut reported = vec![false; scenario.steps.len()];
-    for (key, lane) in &state.lanes {
-        let lane_id = (!key.is_empty()).then_some(key.as_str());
-        let captures = state.captures_for(key);
-        for (index, step) in scenario.steps.iter().enumerate() {
-            if step.times.is_never() || !matching::step_in_lane(step, lane_id, &captures) {
-                continue;
-            }
-            let count = lane.counts.get(index).copied().unwrap_or(0);
-            if count < step.times.min() {
-                reported[index] = true;
-                let whose = match lane_id {
-                    Some(id) => format!("for container {id:?}"),
-                    None => "for list calls".to_owned(),
-                };
-                missing.push(format!(
-                    "step {} ({}) {whose} took {count} of at least {} call(s)",
-                    step.label(index),
-                    step.command_name().unwrap_or("?"),
-                    step.times.min()
-                ));
-            }
-        }
-    }
-    for (index, step) in scenario.steps.iter().enumerate() {
-        let total = state.counts.get(index).copied().unwrap_or(0);
-        if !reported[index] && total < step.times.min() {
-            missing.push(format!(
-                "step {} ({}) took {total} of at least {} call(s)",
-                step.label(index),
-                step.command_name().unwrap_or("?"),
-                step.times.min()
-            ));
-        }
-    }
-    missing
-}
-
-/// Why a fully matching step could not answer.
-fn unavailable_reason(
-    scenario: &Scenario,
-    index: usize,
-    lane: Option<&str>,
-    lane_state: &Lane,
-    captures: &Captures,
-) -> String {
-    let step = &scenario.steps[index];
-    let counts = &lane_state.counts;
-    let cursor = lane_state.cursor;
-    let count = counts.get(index).copied().unwrap_or(0);
-    let whose = match lane {
-        Some(id) => format!("container {id:?}"),
-        None => "list calls".to_owned(),
-    };
-    if let Some(max) = step.times.max().filter(|max| count >= *max) {
-        return format!("it matches, but it already took {count} of {max} call(s)");
-    }
-    if index < cursor {
-        // The cursor comes from the session's state file, which may have
-        // been written against a longer version of the scenario.
-        let moved_on = match scenario.steps.get(cursor) {
-            Some(step) => format!("step {}", step.label(cursor)),
-            None => format!(
-                "step #{}, past the scenario's end (the session state is from a longer scenario; delete the session directory)",
-                cursor + 1
-            ),
-        };
-        return format!(
-            "it matches, but {whose} already moved on to {moved_on} (steps for one container play in order)"
-        );
-    }
-    let blocker = (cursor..index).find(|&i| {
-        matching::step_in_lane(&scenario.steps[i], lane, captures)
-            && !scenario.steps[i].times.is_never()
-            && counts.get(i).copied().unwrap_or(0) < scenario.steps[i].times.min()
-    });
-    match blocker {
-        Some(b) => format!(
-            "it matches, but step {} must come first for {whose} (it has taken {} of at least {} call(s))",
-            scenario.steps[b].label(b),
-            counts.get(b).copied().unwrap_or(0),
-            scenario.steps[b].times.min()
-        ),
-        None => "it matches, but it is not in this container's sequence".to_owned(),
-    }
-}
-
-fn diagnose(
-    scenario: &Scenario,
-    document: &Value,
-    lane: Option<&str>,
-    lane_state: &Lane,
-    captures: &Captures,
-) -> Result<String, String> {
-    let mut scored = Vec::new();
-    for (index, step) in scenario.steps.iter().enumerate() {
-        if step.times.is_never() {
-            continue;
-        }
-        let matched = matching::match_step(step, document, captures)
-            .map_err(|e| format!("step {}: {e}", step.label(index)))?;
-        let command_differs = matched.mismatches.iter().any(|m| m.path == "command");
-        let score = matched.mismatches.len() + if command_differs { 100 } else { 0 };
-        scored.push((score, index, matched.mismatches));
-    }
-    scored.sort_by_key(|(score, index, _)| (*score, *index));
-    let mut text = String::new();
-    text.push_str(&format!("  call: {}\n", summary(document)));
-    if scored.is_empty() {
-        text.push_str("the scenario has no steps that could answer it\n");
-    } else {
-        text.push_str("nearest steps:\n");
-    }
-    for (_, index, mismatches) in scored.iter().take(3) {
-        let step = &scenario.steps[*index];
-        text.push_str(&format!("  step {}:\n", step.label(*index)));
-        if mismatches.is_empty() {
-            text.push_str(&format!(
-                "    {}\n",
-                unavailable_reason(scenario, *index, lane, lane_state, captures)
-            ));
-        }
-        for mismatch in mismatches {
-            text.push_str(&format!("    {}\n", mismatch.describe()));
-        }
-    }
-    text.push_str("a step that would match this call:\n");
-    text.push_str(&suggested_step(document));
-    text.push('\n');
-    Ok(text)
-}
-
-/// Every field that was given, as dotted paths, in document order.
-pub fn given_fields(document: &Value) -> Vec<(String, Value)> {
-    fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
-        match value {
-            Value::Null | Value::Bool(false) => {}
-            Value::Array(items) if items.is_empty() => {}
-            Value::Object(map) => {
-                for (key, inner) in map {
-                    let path = if prefix.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{prefix}.{key}")
-                    };
-                    if path == matching::PROCESS_SPEC {
-                        if let Some(args) = inner.get("args") {
-                            out.push((format!("{path}.args"), args.clone()));
-                        }
-                        continue;
-                    }
-                    walk(&path, inner, out);
-                }
-            }
-            other => out.push((prefix.to_owned(), other.clone())),
-        }
-    }
-    let mut out = Vec::new();
-    walk("", document, &mut out);
-    out
-}
-
-fn summary(document: &Value) -> String {
-    given_fields(document)
-        .into_iter()
-        .map(|(path, value)| format!("{path}={value}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn suggested_step(document: &Value) -> String {
-    let mut matches = Map::new();
-    for (path, value) in given_fields(document) {
-        matches.insert(path, value);
-    }
-    let step = Step {
-        name: None,
-        matches: matches
-            .into_iter()
-            .map(|(k, v)| (k, ValueMatch::Exact(v)))
-            .collect(),
-        times: Default::default(),
-        reply: Default::default(),
-        fault: None,
-    };
-    serde_json::to_string_pretty(&step).unwrap_or_default()
 }

@@ -10,14 +10,15 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{self, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 use runsc::cli::{Invocation, Subcommand};
 use serde_json::Value;
 
+use crate::exit::EXIT_CONFIG;
 use crate::matching::{render_template, Captures};
 use crate::scenario::{Chunk, Fault, PidFile, PidFileWord, SignalSpec, Step};
 use crate::session::Session;
+use crate::signals;
 
 /// Everything needed to answer one matched call.
 pub struct Plan<'a> {
@@ -218,20 +219,11 @@ fn die_by(spec: &SignalSpec, before_exit: &dyn Fn(i32)) -> i32 {
             2,
             format!("fake-runsc: {spec} is not a signal\n").as_bytes(),
         );
-        before_exit(crate::EXIT_CONFIG);
-        return crate::EXIT_CONFIG;
+        before_exit(EXIT_CONFIG);
+        return EXIT_CONFIG;
     };
-    before_exit(128 + number);
-    if let Ok(sig) = Signal::try_from(number) {
-        // SAFETY: restoring the default disposition touches no Rust state.
-        let _ = unsafe { signal::signal(sig, SigHandler::SigDfl) };
-        let mut set = SigSet::empty();
-        set.add(sig);
-        let _ = signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
-        let _ = signal::raise(sig);
-    }
-    // Signals whose default action is not to terminate end as a shell reports them.
-    128 + number
+    before_exit(signals::signaled(number));
+    signals::die_of(number)
 }
 
 fn console_socket_of(invocation: &Invocation) -> Option<&PathBuf> {
@@ -335,6 +327,6 @@ fn spawn_live(session: &Session) -> Result<i32, String> {
         .spawn()
         .map_err(|e| format!("cannot start a live process for the pid file: {e}"))?;
     let pid = child.id() as i32;
-    session.record_live_pid(pid)?;
+    session.record_live_pid(pid).map_err(|e| e.to_string())?;
     Ok(pid)
 }

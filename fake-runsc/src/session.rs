@@ -5,66 +5,20 @@
 //! of the state happens under an exclusive `flock` on `state.lock`, and the
 //! new state replaces the old atomically ([`crate::shared_file`]).
 
-use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::Flock;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::matching::Captures;
+use crate::decide::ReplayState;
+use crate::error::Error;
 
-/// The journal's file name in the session directory.
-pub const JOURNAL: &str = "journal.jsonl";
 /// The replay state's file name in the session directory.
 pub const STATE: &str = "state.json";
 /// Pids of `live` pid-file processes, one per line.
 pub const LIVE_PIDS: &str = "live-pids";
 const LOCK: &str = "state.lock";
-
-/// What replay remembers between calls.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReplayState {
-    /// Calls answered so far (also the journal's sequence numbers).
-    #[serde(default)]
-    pub calls: u64,
-    /// How many calls each step took in all lanes, by step index.
-    #[serde(default)]
-    pub counts: Vec<u32>,
-    /// Per container id (`""` for `list`): where its sequence stands and its captures.
-    #[serde(default)]
-    pub lanes: BTreeMap<String, Lane>,
-    /// Every capture, the latest value per name.
-    #[serde(default)]
-    pub captures: Captures,
-}
-
-/// One container id's place in the scenario.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Lane {
-    /// Steps before this index are closed for this id.
-    #[serde(default)]
-    pub cursor: usize,
-    /// How many calls of this id each step took, by step index.
-    #[serde(default)]
-    pub counts: Vec<u32>,
-    /// Values captured by this id's calls.
-    #[serde(default)]
-    pub captures: Captures,
-}
-
-impl ReplayState {
-    /// The captures a call on `lane` sees: the lane's own over the global ones.
-    pub fn captures_for(&self, lane: &str) -> Captures {
-        let mut all = self.captures.clone();
-        if let Some(own) = self.lanes.get(lane) {
-            all.extend(own.captures.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        all
-    }
-}
 
 /// An open session directory.
 #[derive(Debug)]
@@ -82,12 +36,10 @@ pub struct Locked<'s> {
 
 impl Session {
     /// Opens (creating if needed) a session directory.
-    pub fn open(dir: &Path) -> Result<Self, String> {
-        fs::create_dir_all(dir).map_err(|e| {
-            format!(
-                "cannot create the session directory {}: {e}; set FAKE_RUNSC_SESSION to a writable directory",
-                dir.display()
-            )
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        fs::create_dir_all(dir).map_err(|source| Error::SessionDir {
+            dir: dir.to_owned(),
+            source,
         })?;
         Ok(Self {
             dir: dir.to_owned(),
@@ -95,16 +47,11 @@ impl Session {
         })
     }
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Takes the session's exclusive lock, waiting for other fake processes.
-    pub fn lock(&self) -> Result<Locked<'_>, String> {
+    pub fn lock(&self) -> Result<Locked<'_>, Error> {
         let path = self.dir.join(LOCK);
         let lock = crate::shared_file::lock(&path)
-            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+            .map_err(Error::io(format!("cannot lock {}", path.display())))?;
         Ok(Locked {
             session: self,
             _lock: lock,
@@ -113,9 +60,14 @@ impl Session {
 
     /// Appends one JSON line to the journal in a single write, so lines of
     /// concurrent processes never interleave.
-    pub fn journal(&self, entry: &Value) -> Result<(), String> {
-        let path = self.dir.join(JOURNAL);
-        let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
+    pub fn journal(&self, entry: &crate::journal::Entry) -> Result<(), Error> {
+        let path = self.dir.join(crate::journal::JOURNAL);
+        let mut line = serde_json::to_vec(entry).map_err(|e| {
+            Error::io(format!(
+                "cannot encode a line of the journal {}",
+                path.display()
+            ))(e.into())
+        })?;
         line.push(b'\n');
         let mut file = match self.journal.get() {
             Some(file) => file,
@@ -124,78 +76,65 @@ impl Session {
                     .create(true)
                     .append(true)
                     .open(&path)
-                    .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
+                    .map_err(Error::io(format!(
+                        "cannot open the journal {}",
+                        path.display()
+                    )))?;
                 self.journal.get_or_init(|| opened)
             }
         };
-        file.write_all(&line)
-            .map_err(|e| format!("cannot write the journal {}: {e}", path.display()))
+        file.write_all(&line).map_err(Error::io(format!(
+            "cannot write the journal {}",
+            path.display()
+        )))
     }
 
     /// Records the pid of a live helper process so the test can kill it.
-    pub fn record_live_pid(&self, pid: i32) -> Result<(), String> {
+    pub fn record_live_pid(&self, pid: i32) -> Result<(), Error> {
         let path = self.dir.join(LIVE_PIDS);
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            .map_err(Error::io(format!("cannot open {}", path.display())))?;
         file.write_all(format!("{pid}\n").as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            .map_err(Error::io(format!("cannot write {}", path.display())))
     }
 }
 
 impl Locked<'_> {
     /// Reads the state (empty when there is none yet).
-    pub fn read(&self) -> Result<ReplayState, String> {
+    pub fn read(&self) -> Result<ReplayState, Error> {
         let path = self.session.dir.join(STATE);
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                format!(
-                    "the replay state {} is corrupt ({e}); delete the session directory to start over",
-                    path.display()
-                )
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+                what: "the replay state",
+                reason: e.to_string(),
+                path,
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ReplayState::default()),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Err(Error::io(format!("cannot read {}", path.display()))(e)),
         }
     }
 
     /// Replaces the state atomically.
-    pub fn write(&self, state: &ReplayState) -> Result<(), String> {
+    pub fn write(&self, state: &ReplayState) -> Result<(), Error> {
         let path = self.session.dir.join(STATE);
         let tmp = self
             .session
             .dir
             .join(format!("{STATE}.{}.tmp", std::process::id()));
-        let bytes = serde_json::to_vec(state).map_err(|e| e.to_string())?;
-        crate::shared_file::replace(&path, &tmp, &bytes)
-            .map_err(|e| format!("cannot write the replay state {}: {e}", path.display()))
+        let context = format!("cannot write the replay state {}", path.display());
+        let bytes = serde_json::to_vec(state).map_err(|e| Error::io(context.clone())(e.into()))?;
+        crate::shared_file::replace(&path, &tmp, &bytes).map_err(Error::io(context))
     }
 }
 
 /// Reads a session's state under its lock.
-pub fn read_state(dir: &Path) -> Result<ReplayState, String> {
+pub fn read_state(dir: &Path) -> Result<ReplayState, Error> {
     let session = Session {
         dir: dir.to_owned(),
         journal: std::cell::OnceCell::new(),
     };
     session.lock()?.read()
-}
-
-/// Reads a session's journal entries.
-pub fn read_journal(dir: &Path) -> Result<Vec<Value>, String> {
-    let path = dir.join(JOURNAL);
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read the journal {}: {e}", path.display())),
-    };
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            serde_json::from_str(line)
-                .map_err(|e| format!("corrupt journal line in {}: {e}", path.display()))
-        })
-        .collect()
 }

@@ -35,6 +35,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::config::{SessionFile, ENV_SCENARIO, ENV_SESSION, SESSION_FILE};
+use crate::error::Error;
+use crate::journal::{self, CallResult};
 use crate::scenario::Scenario;
 use crate::session;
 
@@ -46,28 +48,6 @@ pub const BINARY_VARS: &[&str] = &[
     "NEXTEST_BIN_EXE_fake_runsc",
     "CARGO_BIN_EXE_fake-runsc",
 ];
-
-/// Why test support failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The fake binary was not found.
-    #[error("cannot find the fake-runsc binary; tried {}. Build it (`cargo build -p fake-runsc`) or set FAKE_RUNSC_BIN to its path", tried.join("; "))]
-    NotFound {
-        /// What was tried, in order.
-        tried: Vec<String>,
-    },
-    /// Setting up or reading the session failed.
-    #[error("{context}: {source}")]
-    Io {
-        /// What was being done.
-        context: String,
-        /// What the OS said.
-        source: std::io::Error,
-    },
-    /// The journal or state could not be read.
-    #[error("{0}")]
-    Session(String),
-}
 
 /// Finds the fake binary at run time: [`BINARY_VARS`] in order, then
 /// `fake-runsc` beside the running executable or one directory up (a test
@@ -207,8 +187,20 @@ impl FakeRuntime {
     }
 
     /// Every journal entry so far.
-    pub fn journal(&self) -> Result<Vec<Value>, Error> {
-        session::read_journal(&self.session_dir()).map_err(Error::Session)
+    pub fn journal(&self) -> Result<Vec<journal::Entry>, Error> {
+        journal::read(&self.session_dir())
+    }
+
+    /// The journal's `call` entries so far.
+    pub fn calls(&self) -> Result<Vec<journal::Call>, Error> {
+        Ok(self
+            .journal()?
+            .into_iter()
+            .filter_map(|entry| match entry {
+                journal::Entry::Call(call) => Some(call),
+                journal::Entry::Finished(_) => None,
+            })
+            .collect())
     }
 
     /// Fails if a step did not get the calls it needs, or a call came that
@@ -216,31 +208,32 @@ impl FakeRuntime {
     pub fn verify(&self) -> Result<(), VerifyError> {
         let mut missing = Vec::new();
         let mut unexpected = Vec::new();
-        let state = session::read_state(&self.session_dir()).unwrap_or_default();
-        missing.extend(crate::replay::missing_calls(&self.scenario, &state));
-        match self.journal() {
-            Ok(entries) => {
-                for entry in entries {
-                    if entry["event"] != "call" || entry["result"] == "matched" {
-                        continue;
-                    }
-                    let argv: Vec<&str> = entry["argv"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(Value::as_str).collect())
-                        .unwrap_or_default();
-                    let why = match entry["result"].as_str() {
-                        Some("never") => format!(
-                            "matches step #{}, which says it must never come",
-                            entry["step"].as_u64().map_or(0, |i| i + 1)
-                        ),
-                        Some("argv-error") => format!(
-                            "runsc would refuse it: {}",
-                            entry["message"].as_str().unwrap_or("")
-                        ),
-                        Some("unmatched") => "no step answers it".to_owned(),
-                        _ => entry["message"].as_str().unwrap_or("failed").to_owned(),
+        match session::read_state(&self.session_dir()) {
+            Ok(state) => missing.extend(crate::decide::missing_calls(&self.scenario, &state)),
+            Err(e) => unexpected.push(format!("the replay state cannot be read: {e}")),
+        }
+        match self.calls() {
+            Ok(calls) => {
+                for call in calls {
+                    let message = call.message.as_deref();
+                    let why = match call.result {
+                        CallResult::Matched => continue,
+                        CallResult::Never => {
+                            let index = call.step.unwrap_or(0);
+                            let label = self
+                                .scenario
+                                .steps
+                                .get(index)
+                                .map_or_else(|| format!("#{}", index + 1), |s| s.label(index));
+                            format!("matches step {label}, which says it must never come")
+                        }
+                        CallResult::ArgvError => {
+                            format!("runsc would refuse it: {}", message.unwrap_or(""))
+                        }
+                        CallResult::Unmatched => "no step answers it".to_owned(),
+                        CallResult::Error => message.unwrap_or("failed").to_owned(),
                     };
-                    unexpected.push(format!("`runsc {}`: {why}", argv.join(" ")));
+                    unexpected.push(format!("`runsc {}`: {why}", call.argv.join(" ")));
                 }
             }
             Err(e) => unexpected.push(format!("the journal cannot be read: {e}")),

@@ -4,10 +4,10 @@
 //! fails.
 
 use fake_runsc::check::check_scenario;
+use fake_runsc::decide::decide;
+use fake_runsc::decide::ReplayState;
 use fake_runsc::matching;
-use fake_runsc::replay::decide;
 use fake_runsc::scenario::Scenario;
-use fake_runsc::session::ReplayState;
 use runsc::cli::Invocation;
 
 /// Calls that replay matches a fuzzed scenario against: every kind of field
@@ -61,7 +61,7 @@ pub fn scenario(data: &[u8]) {
                 continue;
             };
             let lane = matching::lane_of(&invocation);
-            if let Ok(fake_runsc::replay::Decision::Matched {
+            if let Ok(fake_runsc::decide::Decision::Matched {
                 captures, index, ..
             }) = decide(&scenario, &document, lane.as_deref(), &mut state)
             {
@@ -80,7 +80,7 @@ pub fn fake_argv(data: &[u8]) {
     let args = crate::core_checks::argv_of(data);
     if let Err(refusal) = fake_runsc::argv::parse(&args) {
         assert!(
-            [0, 2, 128, fake_runsc::argv::EXIT_UNSUPPORTED].contains(&refusal.exit_code),
+            [0, 2, 128, fake_runsc::exit::EXIT_UNSUPPORTED].contains(&refusal.exit_code),
             "unexpected exit status {} for {args:?}",
             refusal.exit_code
         );

@@ -5,7 +5,7 @@
 //! the simulator, and a replay of the fresh recording — and compares the
 //! normalised transcripts; then it replays the committed scenario the same
 //! way and reports drift from real runsc. With no case names given it also
-//! runs the lifecycle suite (`fake-runsc/tests/lifecycle.rs`) against the
+//! runs the lifecycle suite (`fake-runsc/tests/suite/lifecycle.rs`) against the
 //! simulator and, through the recorder, against real runsc, and compares
 //! the transcripts the suite writes. Known differences between the
 //! simulator and real runsc are listed, each with its reason, in
@@ -22,7 +22,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use fake_runsc::record::driver::{self, Driver, Entry, Target, Transcript};
+use client_driver::{self as driver, Driver, Entry, Target, Transcript};
 use fake_runsc::scenario::Scenario;
 use serde::Deserialize;
 
@@ -249,7 +249,7 @@ fn check_case(
     })
 }
 
-/// Runs the lifecycle suite (`fake-runsc/tests/lifecycle.rs`) against the
+/// Runs the lifecycle suite (`fake-runsc/tests/suite/lifecycle.rs`) against the
 /// simulator and, through the recorder, against real runsc, and compares
 /// the normalised transcripts it writes, case by case.
 fn lifecycle_suite(fake: &Path, real: &Path, allowlist: &[Allowed]) -> Result<Vec<Row>, String> {
@@ -266,7 +266,9 @@ fn lifecycle_suite(fake: &Path, real: &Path, allowlist: &[Allowed]) -> Result<Ve
             "--package",
             "fake-runsc",
             "--test",
-            "lifecycle",
+            "suite",
+            // The lifecycle area of the fake's one test binary.
+            "lifecycle::",
         ]);
         command.env("LIFECYCLE_TRANSCRIPTS", &transcripts);
         for key in [

@@ -40,7 +40,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "cargo-fuzz is not installed; install it with `cargo install cargo-fuzz` (it works on \
              the stable toolchain: this task sets RUSTC_BOOTSTRAP=1 for it). Without it, the same \
              properties run under proptest in `cargo xtask test` (core/tests/suite/no_panic.rs, \
-             fake-runsc/tests/reliability_fuzz.rs)"
+             fake-runsc/tests/suite/reliability_fuzz.rs)"
                 .to_owned(),
         );
     }
@@ -77,7 +77,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Err(format!(
             "fuzzing found failures in {}; the inputs are kept under fuzz/regressions/ and replayed \
              by `cargo test -p runsc --test suite` and `cargo test -p fake-runsc --test \
-             reliability_fuzz`: fix the code until those pass, then commit the inputs",
+             suite reliability_fuzz`: fix the code until those pass, then commit the inputs",
             failed.join(", ")
         ))
     }

@@ -25,7 +25,7 @@ tasks:
                  build the optimised fake-runsc and print its path: statically linked
                  for the fastest start, or as `cargo build --release` links it
   bench [--smoke] [--out FILE]
-                 performance figures of issue 6 as a markdown table
+                 the performance figures as a markdown table
                  (default output target/bench/report.md; --smoke: tiny sizes)
   fuzz [--seconds N] [TARGET...]
                  run each cargo-fuzz target (fuzz/) for N seconds (default 60) and keep

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fake_runsc::record::driver::{self, Driver, Target, Transcript};
+use client_driver::{self as driver, Driver, Target, Transcript};
 use fake_runsc::record::{sidecar_path, Sidecar};
 use fake_runsc::scenario::Scenario;
 

@@ -15,8 +15,7 @@
 //! waits for end-of-file: it waits for runsc to exit and then takes what is
 //! already in the pipes.
 
-pub mod driver;
-pub mod normalise;
+mod normalise;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -34,8 +33,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use self::normalise::{Ending, Names, RawCall, TimedChunk};
+use crate::exit::EXIT_CONFIG;
 use crate::scenario::Scenario;
-use crate::EXIT_CONFIG;
+use crate::signals;
 
 /// Names the real runsc binary the recorder forwards to.
 pub const ENV_REAL: &str = "FAKE_RUNSC_REAL";
@@ -109,16 +109,8 @@ extern "C" fn forward(signal: i32) {
     }
 }
 
-const FORWARDED_SIGNALS: [Signal; 5] = [
-    Signal::SIGTERM,
-    Signal::SIGINT,
-    Signal::SIGHUP,
-    Signal::SIGQUIT,
-    Signal::SIGUSR1,
-];
-
 fn install_forwarding() {
-    for sig in FORWARDED_SIGNALS {
+    for sig in signals::PROXIED {
         // SAFETY: the handler only stores to atomics and calls kill(2).
         unsafe {
             let _ = signal::signal(sig, SigHandler::Handler(forward));
@@ -316,16 +308,7 @@ fn call_real(
 fn end_like(ending: Ending) -> i32 {
     match ending {
         Ending::Exit(code) => code,
-        Ending::Signal { signal, .. } => {
-            if let Ok(sig) = Signal::try_from(signal) {
-                // SAFETY: restoring the default action before raising it.
-                unsafe {
-                    let _ = signal::signal(sig, SigHandler::SigDfl);
-                }
-                let _ = signal::raise(sig);
-            }
-            128 + signal
-        }
+        Ending::Signal { signal, .. } => signals::die_of(signal),
     }
 }
 

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::matching::{self, PROCESS_SPEC};
-use crate::replay::given_fields;
 use crate::scenario::{
     Chunk, MatchOp, Output, PidFile, PidFileWord, Reply, SignalSpec, Step, ValueMatch,
 };
@@ -151,7 +150,7 @@ fn matchers(
 ) -> Result<BTreeMap<String, ValueMatch>, String> {
     let document = matching::document(&call.invocation, call.process_spec.clone())?;
     let mut fields = Vec::new();
-    for (path, value) in given_fields(&document) {
+    for (path, value) in matching::given_fields(&document) {
         // Delete takes several ids; match each one so the step joins the lane
         // of its first id.
         match (path.as_str(), value) {

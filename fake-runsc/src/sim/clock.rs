@@ -41,11 +41,6 @@ impl TimeScale {
     pub fn to_real(self, simulated: Duration) -> Duration {
         Duration::from_secs_f64(simulated.as_secs_f64() / self.0)
     }
-
-    /// The simulated time that passes in `real`.
-    pub fn to_simulated(self, real: Duration) -> Duration {
-        Duration::from_secs_f64(real.as_secs_f64() * self.0)
-    }
 }
 
 /// Nanoseconds since the Unix epoch.
@@ -128,10 +123,6 @@ mod tests {
         assert_eq!(
             scale.to_real(Duration::from_secs(10)),
             Duration::from_millis(100)
-        );
-        assert_eq!(
-            scale.to_simulated(Duration::from_millis(100)),
-            Duration::from_secs(10)
         );
         for bad in ["0", "-1", "fast", "NaN", "inf"] {
             assert!(TimeScale::parse(bad).is_err(), "{bad}");

@@ -26,28 +26,39 @@
 //! bundle in which every command exists.
 //!
 //! Simulated processes come from `config.json`'s `process.args` and
-//! annotations (see [`program`]); each is played by a live host process (see
-//! [`process`]) whose pid `state` and `--pid-file` report, which exits with
+//! annotations (see `program.rs`); each is played by a live host process (see
+//! `process.rs`) whose pid `state` and `--pid-file` report, which exits with
 //! the simulated status, and which never outlives its container's state.
 //!
-//! Environment: [`clock::TIME_SCALE_ENV`] (`FAKE_RUNSC_TIME_SCALE=100` makes
+//! Environment: `FAKE_RUNSC_TIME_SCALE` (`FAKE_RUNSC_TIME_SCALE=100` makes
 //! simulated time pass 100 times faster).
 
-pub mod clock;
-mod lifecycle;
-pub mod output;
-pub mod process;
-pub mod program;
-pub mod store;
+mod bundle;
+mod clock;
+mod control;
+mod create;
+mod exec;
+mod inspect;
+mod output;
+mod process;
+mod program;
+mod store;
+mod wording;
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
 
+use nix::sys::signal::{self, SigHandler};
 use runsc::cli::{Invocation, Subcommand};
 
 use self::clock::TimeScale;
-use self::lifecycle::Sim;
-use self::store::Store;
+use self::process::is_fatal;
+use self::store::{Entry, Locked, Resolved, Status, Store};
+use self::wording::{ambiguous, fatal, go_io_error, Failure, Load};
+use crate::signals::{self, signaled, SIGKILL};
 
 /// Answers one parsed invocation against the simulated state, writing to
 /// stdout and stderr as runsc would, and returns the exit status.
@@ -79,7 +90,7 @@ pub fn run(invocation: &Invocation) -> i32 {
         Subcommand::Wait(o) => sim.wait(o),
         Subcommand::Checkpoint(o) => sim.checkpoint(o),
         Subcommand::Restore(o) => sim.restore(o),
-        Subcommand::Update(_) | Subcommand::FsCheckpoint(_) => Err(lifecycle::fatal(format!(
+        Subcommand::Update(_) | Subcommand::FsCheckpoint(_) => Err(fatal(format!(
             "fake-runsc: runsc 20221219 has no {} subcommand",
             invocation.command.name()
         ))),
@@ -112,5 +123,193 @@ pub fn internal_main(args: &[OsString]) -> i32 {
             );
             125
         }
+    }
+}
+
+/// How often a blocked `wait`, `run` or `exec` looks at the state, at most.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Polling that answers quickly when the awaited change comes soon (most
+/// simulated processes end within a millisecond or two) and costs little when
+/// it does not: 1 ms, doubling up to [`POLL`].
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Self {
+        Self(Duration::from_millis(1))
+    }
+
+    fn sleep(&mut self) {
+        std::thread::sleep(self.0);
+        self.0 = (self.0 * 2).min(POLL);
+    }
+}
+/// How long `kill` waits for a fatally signalled container to stop.
+const KILL_SETTLE: Duration = Duration::from_secs(2);
+
+/// The simulator's view of one invocation.
+pub struct Sim {
+    /// The state store of `--root`.
+    pub store: Store,
+    /// The time scale.
+    pub scale: TimeScale,
+}
+
+fn out(text: &str) {
+    let _ = crate::stdout::write(text.as_bytes());
+}
+
+/// The status a reader should see: a container whose sandbox process died
+/// without recording it is stopped.
+pub fn effective_status(entry: &Entry) -> Status {
+    match entry.status {
+        Status::Stopped => Status::Stopped,
+        s if entry.init.host.is_some_and(|h| h.is_alive()) => s,
+        _ => Status::Stopped,
+    }
+}
+
+fn write_pid_file(path: Option<&Path>, pid: i32) -> Result<(), Failure> {
+    if let Some(path) = path {
+        std::fs::write(path, pid.to_string()).map_err(|e| {
+            fatal(format!(
+                "writing pid file: open {}: {}",
+                path.display(),
+                go_io_error(&e)
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Records a signal for one process and wakes its helper.
+fn deliver(locked: &Locked<'_>, entry: &mut Entry, pid: i32, sig: i32) -> Result<(), Failure> {
+    let process = if pid == 1 {
+        Some(&mut entry.init)
+    } else {
+        entry
+            .execs
+            .iter_mut()
+            .find(|p| p.pid == pid && p.exit_status.is_none())
+    };
+    let Some(process) = process else {
+        return Ok(());
+    };
+    process.pending_signals.push(sig);
+    let host = process.host;
+    locked.write(entry)?;
+    if let Some(host) = host {
+        process::wake(host);
+    }
+    Ok(())
+}
+
+/// Runs `f` with the root locked and `id`'s entry loaded.
+fn with_entry<T>(
+    sim: &Sim,
+    id: &str,
+    missing: fn() -> Failure,
+    f: impl FnOnce(&Locked<'_>, Entry) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let locked = sim.store.lock()?;
+    let entry = locked.read(id)?.ok_or_else(missing)?;
+    f(&locked, entry)
+}
+
+impl Sim {
+    /// The full id that `given` names (runsc accepts unique prefixes).
+    fn resolve(&self, given: &str, load: Load) -> Result<String, Failure> {
+        self.find(given, load).map(|entry| entry.id)
+    }
+
+    /// The entry `given` names, as read while resolving it: for commands that
+    /// only look, so the entry is read once.
+    fn find(&self, given: &str, load: Load) -> Result<Entry, Failure> {
+        match self.store.resolve(given)? {
+            Resolved::Found(entry) => Ok(*entry),
+            Resolved::Missing => Err(fatal(format!("{}file does not exist", load.prefix()))),
+            Resolved::Ambiguous(ids) => Err(ambiguous(load.prefix(), given, &ids)),
+        }
+    }
+
+    /// Reads an entry and its effective status. When the sandbox process is
+    /// found dead although the entry says otherwise, the entry is read again:
+    /// the process may have recorded its exit status just after the first read.
+    fn read_settled(&self, id: &str) -> Result<Option<(Entry, Status)>, Failure> {
+        let Some(entry) = self.store.read(id)? else {
+            return Ok(None);
+        };
+        let status = effective_status(&entry);
+        if status == Status::Stopped && entry.status != Status::Stopped {
+            return Ok(self.store.read(id)?.map(|e| (e, Status::Stopped)));
+        }
+        Ok(Some((entry, status)))
+    }
+
+    /// Sends `sig` to process `pid` and waits for the container to stop.
+    fn signal_and_settle(&self, id: &str, pid: i32, sig: i32) {
+        if let Ok(locked) = self.store.lock() {
+            if let Ok(Some(mut entry)) = locked.read(id) {
+                let _ = deliver(&locked, &mut entry, pid, sig);
+            }
+        }
+        if pid == 1 && is_fatal(sig) {
+            self.settle(id);
+        }
+    }
+
+    /// Waits (briefly) until the container is stopped or gone.
+    fn settle(&self, id: &str) {
+        let deadline = Instant::now() + KILL_SETTLE;
+        let mut backoff = Backoff::new();
+        while Instant::now() < deadline {
+            match self.store.read(id) {
+                Ok(Some(e)) if effective_status(&e) != Status::Stopped => backoff.sleep(),
+                _ => return,
+            }
+        }
+    }
+}
+
+fn wait_status(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(signaled))
+        .unwrap_or(signaled(SIGKILL))
+}
+
+/// The last terminating signal this process received while a foreground
+/// `run` or `exec` was waiting.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn remember(sig: nix::libc::c_int) {
+    RECEIVED.store(sig, Ordering::SeqCst);
+}
+
+/// Catches the signals a foreground runsc forwards to its container.
+struct ForwardSignals;
+
+impl ForwardSignals {
+    fn install() -> Self {
+        for sig in signals::FORWARDED {
+            // SAFETY: the handler only stores into an atomic.
+            unsafe {
+                let _ = signal::signal(sig, SigHandler::Handler(remember));
+            }
+        }
+        Self
+    }
+
+    fn received(&self) -> Option<i32> {
+        match RECEIVED.swap(0, Ordering::SeqCst) {
+            0 => None,
+            sig => Some(sig),
+        }
+    }
+
+    /// Dies of `sig`, as runsc does after forwarding it.
+    fn die(&self, sig: i32) -> ! {
+        std::process::exit(signals::die_of(sig))
     }
 }

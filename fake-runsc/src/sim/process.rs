@@ -27,13 +27,12 @@ use nix::unistd::Pid;
 use super::clock::TimeScale;
 use super::program::{Program, Step, Stream};
 use super::store::{Entry, HostProcess, Status, Store};
+use crate::signals::{self, signaled, SIGKILL};
 
 /// The longest a helper goes without re-reading its entry.
 const TICK: Duration = Duration::from_millis(100);
 /// How long a helper waits for its creator to register it.
 const REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
-/// `SIGKILL`'s number.
-pub const SIGKILL: i32 = 9;
 
 /// Signals whose default action does not end a process.
 const NOT_FATAL: &[i32] = &[17, 18, 19, 20, 21, 22, 23, 28];
@@ -99,8 +98,8 @@ impl Outcome {
     pub fn wait_status(self) -> i32 {
         match self {
             Self::Exited(code) => code,
-            Self::Signaled(sig) => 128 + sig,
-            Self::Gone => 128 + SIGKILL,
+            Self::Signaled(sig) => signaled(sig),
+            Self::Gone => signaled(SIGKILL),
         }
     }
 }
@@ -292,7 +291,7 @@ pub fn helper_main(args: &[OsString]) -> i32 {
         loop {
             match helper.tick(TICK) {
                 Look::NotStarted => continue,
-                Look::Gone => return 128 + SIGKILL,
+                Look::Gone => return signaled(SIGKILL),
                 _ => break,
             }
         }
@@ -335,17 +334,7 @@ fn record(helper: &Helper, outcome: Outcome) {
 fn die(outcome: Outcome) -> i32 {
     match outcome {
         Outcome::Exited(code) => code,
-        Outcome::Gone => 128 + SIGKILL,
-        Outcome::Signaled(sig) => {
-            if let Ok(s) = NixSignal::try_from(sig) {
-                // SAFETY: restoring the default disposition installs no handler.
-                unsafe {
-                    let _ = signal::signal(s, signal::SigHandler::SigDfl);
-                }
-                let _ = signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-                let _ = signal::raise(s);
-            }
-            128 + sig
-        }
+        Outcome::Gone => signaled(SIGKILL),
+        Outcome::Signaled(sig) => signals::die_of(sig),
     }
 }

@@ -1,4 +1,4 @@
-//! The performance figures of `cargo xtask bench` (issue 6), as a library so
+//! The performance figures of `cargo xtask bench`, as a library so
 //! that a smoke run with tiny sizes can run in the test suite and the bench
 //! code cannot rot. Nothing here asserts a time: the report states whether
 //! each target was met, and the numbers are for people to read.

@@ -1,5 +1,5 @@
-//! `cargo xtask bench [--smoke] [--out FILE]`: measures the figures of
-//! issue 6 and writes them as a markdown table to stdout and to a file.
+//! `cargo xtask bench [--smoke] [--out FILE]`: measures the performance
+//! figures and writes them as a markdown table to stdout and to a file.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -36,7 +36,7 @@ impl Verdict {
 /// One row of the report.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// The figure's number in issue 6 (1..=5).
+    /// The figure's number in the report (1..=5).
     pub figure: u8,
     /// What was measured.
     pub what: String,
@@ -46,7 +46,7 @@ pub struct Row {
     pub baseline: String,
     /// The ratio the target is stated in, already formatted.
     pub ratio: String,
-    /// The target from the issue.
+    /// The figure's target.
     pub target: String,
     /// Whether the target was met.
     pub verdict: Verdict,

@@ -1,0 +1,239 @@
+//! The container's life: `create`, `start`, `run`, `delete`, and
+//! `checkpoint`/`restore`.
+use std::path::Path;
+use std::time::Duration;
+
+use runsc::cli;
+
+use super::bundle::{absolute, missing_binary, number_children, read_spec, Spec};
+use super::clock;
+use super::process;
+use super::program::Program;
+use super::store::{Entry, HostProcess, Process, Status};
+use super::wording::{fatal, missing_container, CmdResult, Failure, Load};
+use super::{effective_status, with_entry, write_pid_file, Backoff, ForwardSignals, Sim};
+use crate::signals::{signaled, SIGKILL};
+
+impl Sim {
+    /// `create`: registers the container and starts its sandbox process.
+    pub fn create(&self, opts: &cli::Create) -> CmdResult {
+        let spec = read_spec(opts.bundle.as_deref())?;
+        let host = self.create_entry(opts.id.as_str(), spec, "creating container: ")?;
+        write_pid_file(opts.pid_file.as_deref(), host.pid)?;
+        Ok(0)
+    }
+
+    fn create_entry(&self, id: &str, spec: Spec, prefix: &str) -> Result<HostProcess, Failure> {
+        if !cli::ContainerId::parsed(id).is_valid() {
+            return Err(fatal(format!("{prefix}invalid container id: {id}")));
+        }
+        if let Err(e) = Program::from_spec(&spec.args, &spec.annotations) {
+            return Err(fatal(format!(
+                "{prefix}fake-runsc: {}/config.json: {e}",
+                spec.bundle.display()
+            )));
+        }
+        let locked = self.store.lock()?;
+        if let Some(existing) = locked.read(id)? {
+            // runsc's failed create cleans up after itself and removes the
+            // existing container's metadata too; its sandbox is orphaned.
+            // The simulator ends the orphan so that nothing leaks.
+            locked.remove(id)?;
+            existing.host_processes().for_each(process::kill_host);
+            return Err(fatal(format!(
+                "{prefix}cannot lock container metadata file: container already exists"
+            )));
+        }
+        let now = clock::now_nanos();
+        let children = number_children(2, &spec.args);
+        let next_pid = 2 + children.len() as i32;
+        let mut entry = Entry {
+            id: id.to_owned(),
+            bundle: spec.bundle,
+            rootfs: spec.rootfs,
+            annotations: spec.annotations,
+            path_env: spec.path_env,
+            created_nanos: now,
+            status: Status::Created,
+            init: Process {
+                pid: 1,
+                args: spec.args,
+                host: None,
+                started_nanos: now,
+                pending_signals: Vec::new(),
+                exit_status: None,
+                children,
+            },
+            execs: Vec::new(),
+            next_pid,
+        };
+        let child = process::spawn_helper(self.store.root(), id, 1).map_err(|e| {
+            fatal(format!(
+                "{prefix}cannot create sandbox: fake-runsc cannot start its sandbox process: {e}"
+            ))
+        })?;
+        let host = HostProcess::of(child.id() as i32).ok_or_else(|| {
+            fatal(format!(
+                "{prefix}cannot create sandbox: the sandbox process exited at once"
+            ))
+        })?;
+        entry.init.host = Some(host);
+        locked.write(&entry)?;
+        Ok(host)
+    }
+
+    /// `start ID`.
+    pub fn start(&self, given: &str) -> CmdResult {
+        let id = &self.resolve(given, Load::Container)?;
+        with_entry(self, id, missing_container, |locked, mut entry| {
+            let status = effective_status(&entry);
+            if status != Status::Created {
+                return Err(fatal(format!(
+                    "starting container: cannot start container \"{id}\" in state {}",
+                    status.as_str()
+                )));
+            }
+            if let Some(argv0) = missing_binary(&entry.rootfs, &entry.init.args) {
+                return Err(fatal(format!(
+                    "starting container: starting root container: starting sandbox: creating process: \
+                     failed to load {argv0}: no such file or directory"
+                )));
+            }
+            entry.status = Status::Running;
+            entry.init.started_nanos = clock::now_nanos();
+            locked.write(&entry)?;
+            if let Some(host) = entry.init.host {
+                process::wake(host);
+            }
+            Ok(0)
+        })
+    }
+
+    /// `run`: create, start, and unless `--detach`, wait and delete.
+    pub fn run(&self, opts: &cli::Run) -> CmdResult {
+        let spec = read_spec(opts.bundle.as_deref())?;
+        let id = opts.id.as_str();
+        if let Some(existing) = self.store.read(id)? {
+            if effective_status(&existing) != Status::Stopped {
+                return Err(fatal(format!(
+                    "running container: creating container: cannot create sandbox: cannot create sandbox process: \
+                     creating control server socket for sandbox \"{id}\": address already in use"
+                )));
+            }
+        }
+        let host = self.create_entry(id, spec, "running container: creating container: ")?;
+        write_pid_file(opts.pid_file.as_deref(), host.pid)?;
+        let handlers = if opts.detach {
+            None
+        } else {
+            Some(ForwardSignals::install())
+        };
+        if let Err(failure) = self.start(id) {
+            // runsc destroys the container it could not start.
+            let locked = self.store.lock()?;
+            locked.remove(id)?;
+            process::kill_host(host);
+            return Err(Failure {
+                stderr: format!("running container: {}", failure.stderr),
+                code: failure.code,
+            });
+        }
+        let Some(handlers) = handlers else {
+            return Ok(0);
+        };
+        let mut backoff = Backoff::new();
+        loop {
+            if let Some(sig) = handlers.received() {
+                // runsc forwards the signal to the container, which stops;
+                // runsc itself then dies of it and deletes nothing.
+                self.signal_and_settle(id, 1, sig);
+                handlers.die(sig);
+            }
+            match self.read_settled(id)? {
+                None => return Ok(signaled(SIGKILL)),
+                Some((entry, Status::Stopped)) => {
+                    let status = entry.init.exit_status.unwrap_or(signaled(SIGKILL));
+                    let locked = self.store.lock()?;
+                    locked.remove(id)?;
+                    return Ok(status);
+                }
+                Some(_) => backoff.sleep(),
+            }
+        }
+    }
+
+    /// `delete [--force] ID...`.
+    pub fn delete(&self, opts: &cli::Delete) -> CmdResult {
+        for id in &opts.ids {
+            let id = id.as_str();
+            let locked = self.store.lock()?;
+            let Some(entry) = locked.read(id)? else {
+                if opts.force {
+                    continue;
+                }
+                return Err(fatal(format!(
+                    "loading container \"{id}\": file does not exist"
+                )));
+            };
+            let status = effective_status(&entry);
+            if !opts.force && matches!(status, Status::Running | Status::Paused) {
+                return Err(fatal(
+                    "cannot delete container that is not stopped without --force flag",
+                ));
+            }
+            locked.remove(id)?;
+            entry.host_processes().for_each(process::kill_host);
+        }
+        Ok(0)
+    }
+
+    /// `checkpoint ID`: the container stops (unless `--leave-running`) and
+    /// the image directory records what it ran.
+    pub fn checkpoint(&self, opts: &cli::Checkpoint) -> CmdResult {
+        let entry = self.find(opts.id.as_str(), Load::Container)?;
+        let id = &entry.id;
+        if effective_status(&entry) != Status::Running {
+            return Err(fatal(format!(
+                "checkpoint failed: cannot checkpoint container \"{id}\" in state {}",
+                effective_status(&entry).as_str()
+            )));
+        }
+        let Some(image_path) = opts.image_path.as_deref() else {
+            return Err(fatal("image-path flag must be provided"));
+        };
+        if opts.leave_running {
+            // runsc 20221219 never returns from `checkpoint --leave-running`.
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        let dir = absolute(image_path);
+        let image = serde_json::to_vec(&entry.init.args).unwrap_or_default();
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join("checkpoint.img"), image))
+            .map_err(|e| fatal(format!("checkpoint failed: writing {}: {e}", dir.display())))?;
+        self.signal_and_settle(id, 1, SIGKILL);
+        Ok(0)
+    }
+
+    /// `restore ID`: like `run`, from the bundle, once a checkpoint image exists.
+    pub fn restore(&self, opts: &cli::Restore) -> CmdResult {
+        let dir = absolute(opts.image_path.as_deref().unwrap_or(Path::new(".")));
+        let image = dir.join("checkpoint.img");
+        if !image.exists() {
+            let shown = image.display();
+            return Err(fatal(format!(
+                "running container: starting container: opening restore file \"{shown}\" failed: \
+                 open {shown}: no such file or directory"
+            )));
+        }
+        self.run(&cli::Run {
+            id: opts.id.clone(),
+            bundle: opts.bundle.clone(),
+            pid_file: opts.pid_file.clone(),
+            console_socket: opts.console_socket.clone(),
+            user_log: opts.user_log.clone(),
+            detach: opts.detach,
+        })
+    }
+}
