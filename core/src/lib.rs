@@ -225,8 +225,8 @@ pub use oci_spec;
 
 pub use client::{
     Captured, CheckpointOpts, Console, ConsoleSocket, CreateOpts, DeleteOpts, EventStream,
-    ExecOpts, ExecOutcome, ExitFuture, Io, IoPipes, KillOpts, LoggingMonitor, Monitor, ProcessExit,
-    ProcessIo, RestoreOpts, RunOpts, Runsc, RunscBuilder, TokioMonitor, WaitOpts, DEFAULT_COMMAND,
-    DEFAULT_OUTPUT_LIMIT,
+    ExecOpts, ExecOutcome, ExitFuture, FsCheckpointOpts, Io, IoPipes, KillOpts, LoggingMonitor,
+    Monitor, ProcessExit, ProcessIo, RestoreOpts, RunOpts, Runsc, RunscBuilder, TokioMonitor,
+    WaitOpts, DEFAULT_COMMAND, DEFAULT_OUTPUT_LIMIT,
 };
 pub use error::{Error, DISPLAY_STDERR_LIMIT};
