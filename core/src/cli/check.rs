@@ -12,7 +12,8 @@ pub struct ReleaseMismatch {
     /// The release the invocation was checked for.
     pub release: Release,
     /// What is missing, as it appears in argv: `update`, `kill --pgid`,
-    /// `--nvproxy`.
+    /// `--nvproxy`, or `wait --checkpoint N` for a flag that takes a value
+    /// in this form and not in the newest release.
     pub option: String,
     /// The known releases that do have it, oldest first.
     pub available_in: Vec<Release>,

@@ -80,6 +80,15 @@ impl Argv {
         self.args.push(value.as_ref().to_owned());
     }
 
+    /// [`Argv::pair`] for a flag the model means as `kind`, whatever kind
+    /// the newest release gives the name.
+    fn pair_meant(&mut self, name: &str, value: impl AsRef<OsStr>, kind: FlagKind) {
+        self.pair(name, value);
+        if let Some(last) = self.used.last_mut() {
+            last.meant = Some(kind);
+        }
+    }
+
     fn opt(&mut self, name: &str, value: &Option<impl AsRef<OsStr>>) {
         if let Some(v) = value {
             self.pair(name, v);
@@ -259,10 +268,7 @@ impl Subcommand {
                 match o.checkpoint {
                     Some(WaitCheckpoint::Next) => a.switch("checkpoint", true),
                     Some(WaitCheckpoint::Nth(n)) => {
-                        a.pair("checkpoint", n.to_string());
-                        if let Some(last) = a.used.last_mut() {
-                            last.meant = Some(FlagKind::Uint);
-                        }
+                        a.pair_meant("checkpoint", n.to_string(), FlagKind::Uint);
                     }
                     None => {}
                 }
