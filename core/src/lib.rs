@@ -97,6 +97,30 @@
 //! # }
 //! ```
 
+//! # Newer runsc releases
+//!
+//! The client drives runsc 20260817 by default and has every option of the
+//! lifecycle subcommands that a client drives up to that release, each
+//! documented with the release that added it: `kill --pgid`
+//! ([`KillOpts::pgid`]); `wait --checkpoint`, `--restore`, `--fscheckpoint`,
+//! `--fsrestore` ([`WaitOpts`], waited for with [`Runsc::wait_event`], since
+//! runsc prints no exit status for them); `checkpoint --direct`,
+//! `--compression` and the save/restore and CUDA flags ([`CheckpointOpts`]);
+//! `restore --direct`, `--background` and the filesystem-restore flags
+//! ([`RestoreOpts`]); `create`/`run --fs-restore-image-path`
+//! ([`CreateOpts`], [`RunOpts`]); and `fscheckpoint`
+//! ([`Runsc::fscheckpoint`]). They render as gVisor's Go client
+//! (`pkg/shim/v1/runsccmd` at release-20260817.0) renders them. Build the
+//! client with [`RunscBuilder::release`] for an older runsc, and a call
+//! using an option that release lacks fails with [`Error::InvalidInput`]
+//! naming the option and the release that added it, before anything is
+//! spawned.
+//!
+//! `wait --checkpoint` changed meaning: 20241021 takes the number of the
+//! checkpoint to wait for ([`WaitOpts::with_checkpoint_number`]), 20260817
+//! is a switch for the next one ([`WaitOpts::with_checkpoint`]). Each
+//! release refuses the other's form ([`cli::WaitCheckpoint`]).
+//!
 //! # How a call runs
 //!
 //! Every method builds a [`cli::Invocation`], renders
@@ -201,6 +225,13 @@
 //! - `Container` has `rootfs` and `created` as options: runsc prints
 //!   neither, and the Go client's zero values (an empty path, the year 1)
 //!   would read as real values.
+//! - `wait` with a checkpoint or restore option is [`Runsc::wait_event`],
+//!   returning `()`; the Go client's `WaitWithOptions` returns exit status 0
+//!   for it, which would read as the container's exit.
+//! - `restore` passes `--bundle` (the Go client's `Restore` takes no
+//!   bundle); options the Go client lacks (`--bundle`,
+//!   `kill --pgid`, `checkpoint --fs-checkpoint-paths`, ...) follow the ones
+//!   it has.
 //!
 //! ## The Go client's features, here
 //!
@@ -213,6 +244,8 @@
 //! | `Runsc.PdeathSignal`                | [`RunscBuilder::pdeath_signal`]        |
 //! | `ProcessMonitor`                    | [`Monitor`]                            |
 //! | `List` (`[]*Container`)             | [`Runsc::list`], `None` for `null`     |
+//! | `WaitWithOptions`                   | [`Runsc::wait`], [`Runsc::wait_event`] |
+//! | `Checkpoint`, `FSCheckpoint`        | [`Runsc::checkpoint`], [`Runsc::fscheckpoint`] |
 
 #![warn(missing_docs)]
 
@@ -225,8 +258,8 @@ pub use oci_spec;
 
 pub use client::{
     Captured, CheckpointOpts, Console, ConsoleSocket, CreateOpts, DeleteOpts, EventStream,
-    ExecOpts, ExecOutcome, ExitFuture, Io, IoPipes, KillOpts, LoggingMonitor, Monitor, ProcessExit,
-    ProcessIo, RestoreOpts, RunOpts, Runsc, RunscBuilder, TokioMonitor, WaitOpts, DEFAULT_COMMAND,
-    DEFAULT_OUTPUT_LIMIT,
+    ExecOpts, ExecOutcome, ExitFuture, FsCheckpointOpts, Io, IoPipes, KillOpts, LoggingMonitor,
+    Monitor, ProcessExit, ProcessIo, RestoreOpts, RunOpts, Runsc, RunscBuilder, TokioMonitor,
+    WaitOpts, DEFAULT_COMMAND, DEFAULT_OUTPUT_LIMIT,
 };
 pub use error::{Error, DISPLAY_STDERR_LIMIT};

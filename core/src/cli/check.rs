@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::flags::{self, lookup};
+use super::flags::{self, lookup, FlagKind};
 use super::{Invocation, Release};
 
 /// An option or subcommand the runsc release a client drives does not have.
@@ -12,7 +12,8 @@ pub struct ReleaseMismatch {
     /// The release the invocation was checked for.
     pub release: Release,
     /// What is missing, as it appears in argv: `update`, `kill --pgid`,
-    /// `--nvproxy`.
+    /// `--nvproxy`, or `wait --checkpoint N` for a flag that takes a value
+    /// in this form and not in the newest release.
     pub option: String,
     /// The known releases that do have it, oldest first.
     pub available_in: Vec<Release>,
@@ -39,9 +40,12 @@ impl std::error::Error for ReleaseMismatch {}
 
 impl Invocation {
     /// Whether runsc `release` has the subcommand and every option this
-    /// invocation renders, with the meaning the model gives it (the newest
-    /// release's: 20241021's `wait --checkpoint` is a checkpoint number,
-    /// 20260817's a switch, so the switch is refused for 20241021). A global
+    /// invocation renders, with the meaning the model gives it: the newest
+    /// release's, except where the model says otherwise. 20241021's `wait
+    /// --checkpoint` is a checkpoint number and 20260817's a switch, so
+    /// [`WaitCheckpoint::Next`](super::WaitCheckpoint::Next) is refused for
+    /// 20241021 and [`WaitCheckpoint::Nth`](super::WaitCheckpoint::Nth) for
+    /// every release but 20241021. A global
     /// config key that no known release defines is let through: runsc itself
     /// refuses it, and that is what a caller who set it wants to see.
     ///
@@ -69,20 +73,28 @@ impl Invocation {
         };
         let command_flags = |r: Release| flags::table(r).command(name).map(|(_, f)| f);
         let newest = command_flags(Release::NEWEST).unwrap_or_default();
-        // The flag as the model means it: its kind in the newest release.
-        let has_flag = |r: Release, flag: &str| {
-            let kind = |table| lookup(table, flag).map(|spec| spec.kind);
-            command_flags(r).is_some_and(|f| kind(f).is_some() && kind(f) == kind(newest))
+        let kind = |table, flag: &str| lookup(table, flag).map(|spec| spec.kind);
+        // The flag as the model means it: of the kind it names, or else of
+        // its kind in the newest release.
+        let has_flag = |r: Release, flag: &str, meant: Option<FlagKind>| {
+            let meant = meant.or_else(|| kind(newest, flag));
+            command_flags(r).is_some_and(|f| meant.is_some() && kind(f, flag) == meant)
         };
         if command_flags(release).is_none() {
             return Err(mismatch(name.to_owned(), &|r| command_flags(r).is_some()));
         }
-        for (after_command, flag) in self.rendered_flags() {
-            if after_command {
-                if !has_flag(release, &flag) {
-                    return Err(mismatch(format!("{name} --{flag}"), &|r| {
-                        has_flag(r, &flag)
-                    }));
+        for rendered in self.rendered_flags() {
+            let flag = rendered.name;
+            if rendered.after_command {
+                let meant = rendered.meant;
+                if !has_flag(release, &flag, meant) {
+                    // A flag meant as another kind than the newest release's
+                    // is a value-taking one here, shown with its value.
+                    let shown = match meant {
+                        Some(_) => format!("{name} --{flag} N"),
+                        None => format!("{name} --{flag}"),
+                    };
+                    return Err(mismatch(shown, &|r| has_flag(r, &flag, meant)));
                 }
             } else if lookup(&flags::table(release).global, &flag).is_none() {
                 let has = |r: Release| lookup(&flags::table(r).global, &flag).is_some();

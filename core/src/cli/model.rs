@@ -305,6 +305,9 @@ pub struct Create {
     /// from an `fscheckpoint` image.
     #[serde(default)]
     pub fs_restore_image_path: Option<PathBuf>,
+    /// `--fs-restore-direct` (20260817): read that image with O_DIRECT.
+    #[serde(default)]
+    pub fs_restore_direct: bool,
 }
 
 /// `run` options.
@@ -324,6 +327,21 @@ pub struct Run {
     /// `--detach`.
     #[serde(default)]
     pub detach: bool,
+    /// `--fs-restore-image-path` (20260817): restore the root filesystem
+    /// from an `fscheckpoint` image.
+    #[serde(default)]
+    pub fs_restore_image_path: Option<PathBuf>,
+    /// `--fs-restore-direct` (20260817): read that image with O_DIRECT.
+    #[serde(default)]
+    pub fs_restore_direct: bool,
+    /// `--exec-fd` (20241021 and later): a host fd the program is executed
+    /// from (runsc's default, -1, means none).
+    #[serde(default)]
+    pub exec_fd: Option<i64>,
+    /// `--pass-fd`, repeated (20241021 and later): `HOST:GUEST` fd pairs
+    /// handed to the container.
+    #[serde(default)]
+    pub pass_fd: Vec<String>,
 }
 
 /// `exec` options.
@@ -356,6 +374,14 @@ pub struct Exec {
     /// `--additional-gids`, repeated.
     #[serde(default)]
     pub additional_gids: Vec<String>,
+    /// `--exec-fd` (20241021 and later): a host fd the program is executed
+    /// from (runsc's default, -1, means none).
+    #[serde(default)]
+    pub exec_fd: Option<i64>,
+    /// `--pass-fd`, repeated (20241021 and later): `HOST:GUEST` fd pairs
+    /// handed to the process.
+    #[serde(default)]
+    pub pass_fd: Vec<String>,
     /// The command and its arguments after the id (when `--process` is not used).
     #[serde(default)]
     pub args: Vec<String>,
@@ -424,10 +450,10 @@ pub struct Wait {
     pub pid: Option<i64>,
     /// `--rootpid`: a pid in the sandbox's root pid namespace (-1: not set).
     pub rootpid: Option<i64>,
-    /// `--checkpoint` (20260817): wait for the next checkpoint to finish.
-    /// (20241021's `--checkpoint` is a different flag, a checkpoint number.)
+    /// `--checkpoint`: wait for a checkpoint. The flag changed meaning
+    /// between releases, and the variant says which one is meant.
     #[serde(default)]
-    pub checkpoint: bool,
+    pub checkpoint: Option<WaitCheckpoint>,
     /// `--restore` (20260817): wait for a restore to finish.
     #[serde(default)]
     pub restore: bool,
@@ -437,6 +463,20 @@ pub struct Wait {
     /// `--fsrestore` (20260817): wait for a filesystem restore to finish.
     #[serde(default)]
     pub fsrestore: bool,
+}
+
+/// What `wait --checkpoint` waits for. runsc prints nothing and exits 0
+/// once it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaitCheckpoint {
+    /// 20260817's switch, `--checkpoint`: the next checkpoint to finish.
+    Next,
+    /// 20241021's number, `--checkpoint N`: the Nth checkpoint. runsc reads
+    /// 0 as "not set", and so does the parser (`Nth(0)` reads back as no
+    /// `--checkpoint`). 20260817 reads the same argv as its switch followed
+    /// by a stray argument, so only 20241021 accepts it.
+    Nth(u64),
 }
 
 /// `update` options (20260817). The containerd shim sends
@@ -544,6 +584,31 @@ pub struct Checkpoint {
     /// `--compression` (20241021 and later): the image's compression level.
     #[serde(default)]
     pub compression: Option<String>,
+    /// `--exclude-committed-zero-pages` (20241021 and later).
+    #[serde(default)]
+    pub exclude_committed_zero_pages: bool,
+    /// `--save-restore-exec-argv` (20260817): a command line (split at
+    /// spaces) runsc runs in the sandbox before saving and after restoring.
+    #[serde(default)]
+    pub save_restore_exec_argv: Option<String>,
+    /// `--save-restore-exec-timeout` (20260817): a Go duration (`90s`,
+    /// `10m0s`) bounding that command.
+    #[serde(default)]
+    pub save_restore_exec_timeout: Option<String>,
+    /// `--cuda-checkpoint-path` (20260817): the `cuda-checkpoint` binary.
+    #[serde(default)]
+    pub cuda_checkpoint_path: Option<PathBuf>,
+    /// `--cuda-checkpoint-sequential` (20260817).
+    #[serde(default)]
+    pub cuda_checkpoint_sequential: bool,
+    /// `--work-path`: accepted for Docker's sake and ignored by runsc.
+    #[serde(default)]
+    pub work_path: Option<PathBuf>,
+    /// `--fs-checkpoint-paths` (20260817): comma-separated `container:path`
+    /// targets saved as separate filesystem checkpoints (`all-tmpfs` for
+    /// every tmpfs).
+    #[serde(default)]
+    pub fs_checkpoint_paths: Option<String>,
 }
 
 /// `fscheckpoint` options (20260817): save the container's root filesystem.
@@ -590,6 +655,23 @@ pub struct Restore {
     /// `--background` (20241021 and later): restore in the background.
     #[serde(default)]
     pub background: bool,
+    /// `--no-subreaper`: accepted for Docker's sake and ignored by runsc.
+    #[serde(default)]
+    pub no_subreaper: bool,
+    /// `--work-path`: accepted for Docker's sake and ignored by runsc.
+    #[serde(default)]
+    pub work_path: Option<PathBuf>,
+    /// `--fs-restore-image-path` (20260817): restore the root filesystem
+    /// from an `fscheckpoint` image.
+    #[serde(default)]
+    pub fs_restore_image_path: Option<PathBuf>,
+    /// `--fs-restore-direct` (20260817): read that image with O_DIRECT.
+    #[serde(default)]
+    pub fs_restore_direct: bool,
+    /// `--split-fsrestore` (20260817): the checkpoint keeps filesystem
+    /// snapshots in files apart from the sandbox state.
+    #[serde(default)]
+    pub split_fsrestore: bool,
 }
 
 impl Subcommand {

@@ -108,6 +108,21 @@ impl Flags<'_> {
         }
     }
 
+    fn uint(&self, name: &str) -> Option<u64> {
+        match self.parsed.get(name) {
+            Some(FlagValue::Uint(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// A Go duration flag, as it was written.
+    fn duration(&self, name: &str) -> Option<String> {
+        match self.parsed.get(name) {
+            Some(FlagValue::Duration(d)) => Some(d.clone()),
+            _ => None,
+        }
+    }
+
     /// An int flag whose default, -1, means "not set" to runsc (`wait
     /// --pid=-1` waits for the container; checked on real 20221219).
     fn int_unless_minus_one(&self, name: &str) -> Option<i64> {
@@ -286,6 +301,7 @@ fn subcommand(
             console_socket: flags.path("console-socket"),
             user_log: flags.path("user-log"),
             fs_restore_image_path: flags.path("fs-restore-image-path"),
+            fs_restore_direct: flags.switch("fs-restore-direct"),
         }),
         "run" => Subcommand::Run(Run {
             id: id(&positionals[0])?,
@@ -294,6 +310,10 @@ fn subcommand(
             console_socket: flags.path("console-socket"),
             user_log: flags.path("user-log"),
             detach: flags.switch("detach"),
+            fs_restore_image_path: flags.path("fs-restore-image-path"),
+            fs_restore_direct: flags.switch("fs-restore-direct"),
+            exec_fd: flags.int_unless_minus_one("exec-fd"),
+            pass_fd: flags.repeated("pass-fd"),
         }),
         "exec" => Subcommand::Exec(Exec {
             id: id(&positionals[0])?,
@@ -307,6 +327,8 @@ fn subcommand(
             env: flags.repeated("env"),
             cap: flags.repeated("cap"),
             additional_gids: flags.repeated("additional-gids"),
+            exec_fd: flags.int_unless_minus_one("exec-fd"),
+            pass_fd: flags.repeated("pass-fd"),
             args: positionals[1..]
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
@@ -338,7 +360,16 @@ fn subcommand(
             id: id(&positionals[0])?,
             pid: flags.int_unless_minus_one("pid"),
             rootpid: flags.int_unless_minus_one("rootpid"),
-            checkpoint: flags.switch("checkpoint"),
+            // A switch in 20260817, a checkpoint number in 20241021, where
+            // runsc reads 0 as "not set".
+            checkpoint: if flags.switch("checkpoint") {
+                Some(WaitCheckpoint::Next)
+            } else {
+                flags
+                    .uint("checkpoint")
+                    .filter(|n| *n != 0)
+                    .map(WaitCheckpoint::Nth)
+            },
             restore: flags.switch("restore"),
             fscheckpoint: flags.switch("fscheckpoint"),
             fsrestore: flags.switch("fsrestore"),
@@ -369,6 +400,13 @@ fn subcommand(
             leave_running: flags.switch("leave-running"),
             direct: flags.switch("direct"),
             compression: flags.string("compression"),
+            exclude_committed_zero_pages: flags.switch("exclude-committed-zero-pages"),
+            save_restore_exec_argv: flags.string("save-restore-exec-argv"),
+            save_restore_exec_timeout: flags.duration("save-restore-exec-timeout"),
+            cuda_checkpoint_path: flags.path("cuda-checkpoint-path"),
+            cuda_checkpoint_sequential: flags.switch("cuda-checkpoint-sequential"),
+            work_path: flags.path("work-path"),
+            fs_checkpoint_paths: flags.string("fs-checkpoint-paths"),
         }),
         "fscheckpoint" => Subcommand::FsCheckpoint(FsCheckpoint {
             id: id(&positionals[0])?,
@@ -387,6 +425,11 @@ fn subcommand(
             detach: flags.switch("detach"),
             direct: flags.switch("direct"),
             background: flags.switch("background"),
+            no_subreaper: flags.switch("no-subreaper"),
+            work_path: flags.path("work-path"),
+            fs_restore_image_path: flags.path("fs-restore-image-path"),
+            fs_restore_direct: flags.switch("fs-restore-direct"),
+            split_fsrestore: flags.switch("split-fsrestore"),
         }),
         other => return Err(ParseError::Unsupported(other.to_owned())),
     })

@@ -11,7 +11,7 @@ use super::flags;
 /// (`release-20260817.0` is [`Release::R20260817`]).
 ///
 /// Each release has its own flag tables ([`flags::table`]), so argv is parsed
-/// as that release parses it ([`super::parse_for`]) and the client can refuse
+/// as that release parses it ([`super::Invocation::parse_for`]) and the client can refuse
 /// an option its runsc lacks before spawning anything
 /// ([`super::Invocation::check_release`]).
 ///

@@ -1,7 +1,10 @@
-//! Rendering an [`Invocation`] to argv as the Go client (`pkg/shim/runsc`)
-//! writes it: global flags joined (`--root=/r`), subcommand flags with a
-//! value as two arguments (`--pid-file /p`), in the Go client's order, then
-//! positionals. A value given as its own argument is still never read as a
+//! Rendering an [`Invocation`] to argv as the Go client (`pkg/shim/runsc`,
+//! and `pkg/shim/v1/runsccmd` at release-20260817.0 for the options added
+//! since) writes it: global flags joined (`--root=/r`), subcommand flags
+//! with a value as two arguments (`--pid-file /p`) except the ones that
+//! client joins (`--image-path=/i` of `checkpoint`, `fscheckpoint` and
+//! `restore`, and every other valued flag of `checkpoint` and
+//! `fscheckpoint`), in its order, then positionals. A value given as its own argument is still never read as a
 //! flag: Go's flag package takes the next argument as the value of any
 //! non-bool flag, whatever it looks like.
 //!
@@ -11,17 +14,29 @@
 //! begins with `-`; options the Go client lacks come after the ones it has.
 
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
 
+use super::flags::FlagKind;
 use super::model::*;
+
+/// A flag [`Invocation::to_args`] renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RenderedFlag {
+    /// Whether it follows the subcommand (`false`: a global flag).
+    pub after_command: bool,
+    /// Its name, without dashes.
+    pub name: String,
+    /// The kind of flag the model means, where it is not the kind the
+    /// newest release gives the name (20241021's numeric `wait --checkpoint`).
+    pub meant: Option<FlagKind>,
+}
 
 struct Argv {
     args: Vec<OsString>,
     first_positional: Option<usize>,
     /// Where the subcommand's name is, once it has been pushed.
     command_at: Option<usize>,
-    /// Every flag rendered, and whether it follows the subcommand.
-    used: Vec<(bool, String)>,
+    /// Every flag rendered.
+    used: Vec<RenderedFlag>,
 }
 
 impl Argv {
@@ -35,7 +50,11 @@ impl Argv {
     }
 
     fn note(&mut self, name: &str) {
-        self.used.push((self.command_at.is_some(), name.to_owned()));
+        self.used.push(RenderedFlag {
+            after_command: self.command_at.is_some(),
+            name: name.to_owned(),
+            meant: None,
+        });
     }
 
     fn flag(&mut self, name: &str, value: impl AsRef<OsStr>) {
@@ -48,7 +67,7 @@ impl Argv {
         self.args.push(arg);
     }
 
-    fn joined(&mut self, name: &str, value: &Option<PathBuf>) {
+    fn joined(&mut self, name: &str, value: &Option<impl AsRef<OsStr>>) {
         if let Some(v) = value {
             self.flag(name, v);
         }
@@ -59,6 +78,15 @@ impl Argv {
         self.note(name);
         self.args.push(OsString::from(format!("--{name}")));
         self.args.push(value.as_ref().to_owned());
+    }
+
+    /// [`Argv::pair`] for a flag the model means as `kind`, whatever kind
+    /// the newest release gives the name.
+    fn pair_meant(&mut self, name: &str, value: impl AsRef<OsStr>, kind: FlagKind) {
+        self.pair(name, value);
+        if let Some(last) = self.used.last_mut() {
+            last.meant = Some(kind);
+        }
     }
 
     fn opt(&mut self, name: &str, value: &Option<impl AsRef<OsStr>>) {
@@ -113,9 +141,8 @@ impl Invocation {
         self.render().terminate_flags()
     }
 
-    /// The flags [`Invocation::to_args`] renders, each with whether it
-    /// follows the subcommand (`false`: a global flag).
-    pub(crate) fn rendered_flags(&self) -> Vec<(bool, String)> {
+    /// The flags [`Invocation::to_args`] renders.
+    pub(crate) fn rendered_flags(&self) -> Vec<RenderedFlag> {
         self.render().used
     }
 
@@ -166,6 +193,7 @@ impl Subcommand {
                 a.opt("console-socket", &o.console_socket);
                 a.opt("user-log", &o.user_log);
                 a.opt("fs-restore-image-path", &o.fs_restore_image_path);
+                a.switch("fs-restore-direct", o.fs_restore_direct);
                 a.positional(o.id.as_str());
             }
             Self::Run(o) => {
@@ -173,7 +201,13 @@ impl Subcommand {
                 a.opt("pid-file", &o.pid_file);
                 a.opt("console-socket", &o.console_socket);
                 a.opt("user-log", &o.user_log);
+                a.opt("fs-restore-image-path", &o.fs_restore_image_path);
+                a.switch("fs-restore-direct", o.fs_restore_direct);
                 a.switch("detach", o.detach);
+                a.int("exec-fd", o.exec_fd);
+                for fd in &o.pass_fd {
+                    a.pair("pass-fd", fd);
+                }
                 a.positional(o.id.as_str());
             }
             Self::Exec(o) => {
@@ -192,6 +226,10 @@ impl Subcommand {
                 }
                 for gid in &o.additional_gids {
                     a.pair("additional-gids", gid);
+                }
+                a.int("exec-fd", o.exec_fd);
+                for fd in &o.pass_fd {
+                    a.pair("pass-fd", fd);
                 }
                 a.positional(o.id.as_str());
                 for arg in &o.args {
@@ -227,12 +265,18 @@ impl Subcommand {
                 a.positional(o.id.as_str());
             }
             Self::Wait(o) => {
-                a.int("pid", o.pid);
-                a.int("rootpid", o.rootpid);
-                a.switch("checkpoint", o.checkpoint);
+                match o.checkpoint {
+                    Some(WaitCheckpoint::Next) => a.switch("checkpoint", true),
+                    Some(WaitCheckpoint::Nth(n)) => {
+                        a.pair_meant("checkpoint", n.to_string(), FlagKind::Uint);
+                    }
+                    None => {}
+                }
                 a.switch("restore", o.restore);
                 a.switch("fscheckpoint", o.fscheckpoint);
                 a.switch("fsrestore", o.fsrestore);
+                a.int("pid", o.pid);
+                a.int("rootpid", o.rootpid);
                 a.positional(o.id.as_str());
             }
             Self::Update(o) => {
@@ -259,30 +303,45 @@ impl Subcommand {
                 a.positional(o.id.as_str());
             }
             Self::Checkpoint(o) => {
-                a.opt("image-path", &o.image_path);
+                a.joined("image-path", &o.image_path);
                 a.switch("leave-running", o.leave_running);
                 a.switch("direct", o.direct);
-                a.opt("compression", &o.compression);
+                a.joined("compression", &o.compression);
+                a.switch(
+                    "exclude-committed-zero-pages",
+                    o.exclude_committed_zero_pages,
+                );
+                a.joined("save-restore-exec-argv", &o.save_restore_exec_argv);
+                a.joined("save-restore-exec-timeout", &o.save_restore_exec_timeout);
+                a.joined("cuda-checkpoint-path", &o.cuda_checkpoint_path);
+                a.switch("cuda-checkpoint-sequential", o.cuda_checkpoint_sequential);
+                a.joined("work-path", &o.work_path);
+                a.joined("fs-checkpoint-paths", &o.fs_checkpoint_paths);
                 a.positional(o.id.as_str());
             }
             Self::FsCheckpoint(o) => {
-                a.opt("image-path", &o.image_path);
+                a.joined("image-path", &o.image_path);
                 a.switch("leave-running", o.leave_running);
                 a.switch("direct", o.direct);
                 for path in &o.paths {
-                    a.pair("path", path);
+                    a.flag("path", path);
                 }
                 a.positional(o.id.as_str());
             }
             Self::Restore(o) => {
-                a.opt("bundle", &o.bundle);
-                a.opt("image-path", &o.image_path);
-                a.opt("pid-file", &o.pid_file);
-                a.opt("console-socket", &o.console_socket);
-                a.opt("user-log", &o.user_log);
+                a.joined("image-path", &o.image_path);
                 a.switch("detach", o.detach);
                 a.switch("direct", o.direct);
                 a.switch("background", o.background);
+                a.opt("bundle", &o.bundle);
+                a.opt("pid-file", &o.pid_file);
+                a.opt("console-socket", &o.console_socket);
+                a.opt("user-log", &o.user_log);
+                a.opt("fs-restore-image-path", &o.fs_restore_image_path);
+                a.switch("fs-restore-direct", o.fs_restore_direct);
+                a.switch("split-fsrestore", o.split_fsrestore);
+                a.switch("no-subreaper", o.no_subreaper);
+                a.opt("work-path", &o.work_path);
                 a.positional(o.id.as_str());
             }
         }

@@ -126,6 +126,27 @@ fn pid() -> impl Strategy<Value = Option<i64>> {
     option::of(any::<i64>().prop_filter("-1 means unset", |n| *n != -1))
 }
 
+/// `--exec-fd` values: any but -1, which runsc reads as "not set".
+fn exec_fd() -> impl Strategy<Value = i64> {
+    any::<i64>().prop_filter("-1 means unset", |n| *n != -1)
+}
+
+/// `--pass-fd` values as runsc documents them (`HOST:GUEST`), and others:
+/// runsc checks them only when it runs the container.
+fn pass_fd() -> impl Strategy<Value = String> {
+    prop_oneof!["[0-9]{1,3}:[0-9]{1,3}", text()]
+}
+
+/// Go durations in forms `time.ParseDuration` accepts.
+fn duration() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("0".to_owned()),
+        (0..100_000u32).prop_map(|n| format!("{n}s")),
+        Just("1.5h".to_owned()),
+        Just("10m0s".to_owned()),
+    ]
+}
+
 /// `any::<bool>()` where the release has the flag, else `false`.
 fn switch_if(has: bool) -> BoxedStrategy<bool> {
     if has {
@@ -202,10 +223,17 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
             opt_path(),
             opt_path(),
             opt_path(),
-            opt_if(new, path())
+            (opt_if(new, path()), switch_if(new))
         )
             .prop_map(
-                |(id, bundle, pid_file, console_socket, user_log, fs_restore_image_path)| {
+                |(
+                    id,
+                    bundle,
+                    pid_file,
+                    console_socket,
+                    user_log,
+                    (fs_restore_image_path, fs_restore_direct),
+                )| {
                     Subcommand::Create(Create {
                         id,
                         bundle,
@@ -213,27 +241,45 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
                         console_socket,
                         user_log,
                         fs_restore_image_path,
+                        fs_restore_direct,
                     })
                 }
             ),
         (
-            id(),
-            opt_path(),
-            opt_path(),
-            opt_path(),
-            opt_path(),
-            any::<bool>()
+            (
+                id(),
+                opt_path(),
+                opt_path(),
+                opt_path(),
+                opt_path(),
+                any::<bool>()
+            ),
+            (
+                opt_if(new, path()),
+                switch_if(new),
+                opt_if(mid, exec_fd()),
+                list_if(mid, pass_fd())
+            )
         )
-            .prop_map(|(id, bundle, pid_file, console_socket, user_log, detach)| {
-                Subcommand::Run(Run {
-                    id,
-                    bundle,
-                    pid_file,
-                    console_socket,
-                    user_log,
-                    detach,
-                })
-            }),
+            .prop_map(
+                |(
+                    (id, bundle, pid_file, console_socket, user_log, detach),
+                    (fs_restore_image_path, fs_restore_direct, exec_fd, pass_fd),
+                )| {
+                    Subcommand::Run(Run {
+                        id,
+                        bundle,
+                        pid_file,
+                        console_socket,
+                        user_log,
+                        detach,
+                        fs_restore_image_path,
+                        fs_restore_direct,
+                        exec_fd,
+                        pass_fd,
+                    })
+                }
+            ),
         (
             (
                 id(),
@@ -250,12 +296,14 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
                 vec(text(), 0..2),
                 vec(text(), 0..2),
                 vec(text(), 0..4)
-            )
+            ),
+            (opt_if(mid, exec_fd()), list_if(mid, pass_fd()))
         )
             .prop_map(
                 |(
                     (id, process, pid_file, internal_pid_file, console_socket, detach),
                     (cwd, user, env, cap, additional_gids, args),
+                    (exec_fd, pass_fd),
                 )| Subcommand::Exec(Exec {
                     id,
                     process,
@@ -268,6 +316,8 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
                     env,
                     cap,
                     additional_gids,
+                    exec_fd,
+                    pass_fd,
                     args,
                 })
             ),
@@ -307,15 +357,11 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
             id(),
             pid(),
             pid(),
-            [
-                switch_if(new),
-                switch_if(new),
-                switch_if(new),
-                switch_if(new)
-            ]
+            wait_checkpoint(release),
+            [switch_if(new), switch_if(new), switch_if(new)]
         )
             .prop_map(
-                |(id, pid, rootpid, [checkpoint, restore, fscheckpoint, fsrestore])| {
+                |(id, pid, rootpid, checkpoint, [restore, fscheckpoint, fsrestore])| {
                     Subcommand::Wait(Wait {
                         id,
                         pid,
@@ -328,21 +374,44 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
                 }
             ),
         (
-            id(),
-            opt_path(),
-            any::<bool>(),
-            switch_if(mid),
-            opt_if(mid, text())
+            (
+                id(),
+                opt_path(),
+                any::<bool>(),
+                switch_if(mid),
+                opt_if(mid, text()),
+                switch_if(mid),
+                opt_path()
+            ),
+            (
+                opt_if(new, text()),
+                opt_if(new, duration()),
+                opt_if(new, path()),
+                switch_if(new),
+                opt_if(new, text())
+            )
         )
-            .prop_map(|(id, image_path, leave_running, direct, compression)| {
-                Subcommand::Checkpoint(Checkpoint {
-                    id,
-                    image_path,
-                    leave_running,
-                    direct,
-                    compression,
-                })
-            }),
+            .prop_map(
+                |(
+                    (id, image_path, leave_running, direct, compression, exclude, work_path),
+                    (argv, timeout, cuda_path, cuda_sequential, fs_checkpoint_paths),
+                )| {
+                    Subcommand::Checkpoint(Checkpoint {
+                        id,
+                        image_path,
+                        leave_running,
+                        direct,
+                        compression,
+                        exclude_committed_zero_pages: exclude,
+                        save_restore_exec_argv: argv,
+                        save_restore_exec_timeout: timeout,
+                        cuda_checkpoint_path: cuda_path,
+                        cuda_checkpoint_sequential: cuda_sequential,
+                        work_path,
+                        fs_checkpoint_paths,
+                    })
+                }
+            ),
         (
             id(),
             opt_path(),
@@ -350,7 +419,13 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
             opt_path(),
             opt_path(),
             opt_path(),
-            (any::<bool>(), switch_if(mid), switch_if(mid))
+            (any::<bool>(), switch_if(mid), switch_if(mid), any::<bool>()),
+            (
+                opt_path(),
+                opt_if(new, path()),
+                switch_if(new),
+                switch_if(new)
+            )
         )
             .prop_map(
                 |(
@@ -360,7 +435,8 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
                     pid_file,
                     console_socket,
                     user_log,
-                    (detach, direct, background),
+                    (detach, direct, background, no_subreaper),
+                    (work_path, fs_restore_image_path, fs_restore_direct, split_fsrestore),
                 )| {
                     Subcommand::Restore(Restore {
                         id,
@@ -372,6 +448,11 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
                         detach,
                         direct,
                         background,
+                        no_subreaper,
+                        work_path,
+                        fs_restore_image_path,
+                        fs_restore_direct,
+                        split_fsrestore,
                     })
                 }
             ),
@@ -381,6 +462,28 @@ pub fn subcommand_for(release: Release) -> impl Strategy<Value = Subcommand> {
     } else {
         newer.push(common.boxed());
         proptest::strategy::Union::new(newer).boxed()
+    }
+}
+
+/// `vec(s, 0..3)` where the release has the flag, else empty.
+fn list_if<T: std::fmt::Debug + Clone + 'static>(
+    has: bool,
+    s: impl Strategy<Value = T> + 'static,
+) -> BoxedStrategy<Vec<T>> {
+    if has {
+        vec(s, 0..3).boxed()
+    } else {
+        Just(Vec::new()).boxed()
+    }
+}
+
+/// `wait --checkpoint` as `release` has it: 20241021's number (0 reads
+/// back as not set, so it is left out), 20260817's switch, or nothing.
+fn wait_checkpoint(release: Release) -> BoxedStrategy<Option<WaitCheckpoint>> {
+    match release {
+        Release::R20221219 => Just(None).boxed(),
+        Release::R20241021 => option::of((1..=u64::MAX).prop_map(WaitCheckpoint::Nth)).boxed(),
+        Release::R20260817 => option::of(Just(WaitCheckpoint::Next)).boxed(),
     }
 }
 

@@ -27,8 +27,8 @@ pub use exec::Captured;
 pub use io::{Io, IoPipes, ProcessIo};
 pub use monitor::{ExitFuture, LoggingMonitor, Monitor, TokioMonitor};
 pub use options::{
-    CheckpointOpts, CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, KillOpts, ProcessExit,
-    RestoreOpts, RunOpts, WaitOpts,
+    CheckpointOpts, CreateOpts, DeleteOpts, ExecOpts, ExecOutcome, FsCheckpointOpts, KillOpts,
+    ProcessExit, RestoreOpts, RunOpts, WaitOpts,
 };
 
 use crate::cli::{
@@ -530,7 +530,8 @@ impl Runsc {
             pid_file: absolute(&opts.pid_file)?,
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
-            fs_restore_image_path: None,
+            fs_restore_image_path: opts.fs_restore_image_path.clone(),
+            fs_restore_direct: opts.fs_restore_direct,
         });
         self.run_call(self.call(command, opts.io.as_deref()))
             .await?
@@ -569,6 +570,10 @@ impl Runsc {
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
             detach: opts.detach,
+            fs_restore_image_path: opts.fs_restore_image_path.clone(),
+            fs_restore_direct: opts.fs_restore_direct,
+            exec_fd: None,
+            pass_fd: Vec::new(),
         });
         let watch = PidFileWatch::new(pid_file.as_deref());
         let finished = self
@@ -612,6 +617,8 @@ impl Runsc {
             env: Vec::new(),
             cap: Vec::new(),
             additional_gids: Vec::new(),
+            exec_fd: None,
+            pass_fd: Vec::new(),
             args: Vec::new(),
         });
         let watch = PidFileWatch::new(pid_file.as_deref());
@@ -639,7 +646,8 @@ impl Runsc {
         .map(drop)
     }
 
-    /// `kill`: sends `signal` to the container's init (or all, or one pid).
+    /// `kill`: sends `signal` to the container's init (or all, one pid, or
+    /// one process group).
     pub async fn kill(
         &self,
         id: &ContainerId,
@@ -651,7 +659,7 @@ impl Runsc {
             signal: Some(signal.into()),
             all: opts.all,
             pid: opts.pid,
-            pgid: None,
+            pgid: opts.pgid,
         }))
         .await
         .map(drop)
@@ -740,19 +748,50 @@ impl Runsc {
     }
 
     /// `wait`: waits for the container (or one of its processes) to exit.
+    ///
+    /// Options that wait for a checkpoint or restore instead (runsc prints
+    /// no exit status for them) are refused with [`Error::InvalidInput`];
+    /// use [`Runsc::wait_event`].
     pub async fn wait(&self, id: &ContainerId, opts: &WaitOpts) -> Result<WaitResult, Error> {
-        let finished = self
-            .checked(Subcommand::Wait(cli::Wait {
-                id: id.clone(),
-                pid: opts.pid,
-                rootpid: opts.rootpid,
-                checkpoint: false,
-                restore: false,
-                fscheckpoint: false,
-                fsrestore: false,
-            }))
-            .await?;
+        if opts.events() != 0 {
+            return Err(Error::invalid(
+                "wait options",
+                &format!("{opts:?}"),
+                "they wait for a checkpoint or restore, after which runsc prints no exit \
+                 status; use Runsc::wait_event",
+            ));
+        }
+        let finished = self.checked(wait_command(id, opts)).await?;
         self.decode(&finished, "wait result", types::decode_wait)
+    }
+
+    /// `wait --checkpoint`, `--restore`, `--fscheckpoint` or `--fsrestore`
+    /// (runsc 20260817; `--checkpoint N` is runsc 20241021's): returns once
+    /// that checkpoint or restore has finished. runsc prints nothing then
+    /// and exits 0; it fails when the checkpoint or restore failed.
+    ///
+    /// Exactly one of the four must be set in `opts` (runsc refuses more
+    /// than one); anything else is refused with [`Error::InvalidInput`]
+    /// before runsc is spawned.
+    ///
+    /// ```no_run
+    /// # async fn demo(runsc: runsc::Runsc) -> Result<(), runsc::Error> {
+    /// use runsc::{cli::ContainerId, WaitOpts};
+    /// let id = ContainerId::new("c1")?;
+    /// runsc.wait_event(&id, &WaitOpts::default().with_checkpoint(true)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn wait_event(&self, id: &ContainerId, opts: &WaitOpts) -> Result<(), Error> {
+        if opts.events() != 1 {
+            return Err(Error::invalid(
+                "wait options",
+                &format!("{opts:?}"),
+                "set exactly one of checkpoint, restore, fscheckpoint and fsrestore (runsc \
+                 refuses more than one); to wait for an exit, use Runsc::wait",
+            ));
+        }
+        self.checked(wait_command(id, opts)).await.map(drop)
     }
 
     /// `update --resources=-`, with `resources` as JSON on stdin (go-runc's
@@ -768,12 +807,42 @@ impl Runsc {
 
     /// `checkpoint`: saves the container's state to an image directory.
     pub async fn checkpoint(&self, id: &ContainerId, opts: &CheckpointOpts) -> Result<(), Error> {
+        let timeout = opts
+            .save_restore_exec_timeout
+            .map(go_duration)
+            .transpose()?;
         self.checked(Subcommand::Checkpoint(cli::Checkpoint {
             id: id.clone(),
             image_path: opts.image_path.clone(),
             leave_running: opts.leave_running,
-            direct: false,
-            compression: None,
+            direct: opts.direct,
+            compression: opts.compression.clone(),
+            exclude_committed_zero_pages: opts.exclude_committed_zero_pages,
+            save_restore_exec_argv: opts.save_restore_exec_argv.clone(),
+            save_restore_exec_timeout: timeout,
+            cuda_checkpoint_path: opts.cuda_checkpoint_path.clone(),
+            cuda_checkpoint_sequential: opts.cuda_checkpoint_sequential,
+            work_path: opts.work_path.clone(),
+            fs_checkpoint_paths: opts.fs_checkpoint_paths.clone(),
+        }))
+        .await
+        .map(drop)
+    }
+
+    /// `fscheckpoint` (runsc 20260817): saves the container's root
+    /// filesystem to an image directory, which
+    /// [`CreateOpts::fs_restore_image_path`] restores from.
+    pub async fn fscheckpoint(
+        &self,
+        id: &ContainerId,
+        opts: &FsCheckpointOpts,
+    ) -> Result<(), Error> {
+        self.checked(Subcommand::FsCheckpoint(cli::FsCheckpoint {
+            id: id.clone(),
+            image_path: opts.image_path.clone(),
+            leave_running: opts.leave_running,
+            direct: opts.direct,
+            paths: opts.paths.clone(),
         }))
         .await
         .map(drop)
@@ -797,14 +866,47 @@ impl Runsc {
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
             detach: opts.detach,
-            direct: false,
-            background: false,
+            direct: opts.direct,
+            background: opts.background,
+            no_subreaper: false,
+            work_path: None,
+            fs_restore_image_path: opts.fs_restore_image_path.clone(),
+            fs_restore_direct: opts.fs_restore_direct,
+            split_fsrestore: opts.split_fsrestore,
         });
         let watch = PidFileWatch::new(pid_file.as_deref());
         let finished = self
             .run_call(self.call(command, opts.io.as_deref()))
             .await?;
         self.foreground_exit(finished, opts.detach, watch.as_ref())
+    }
+}
+
+fn wait_command(id: &ContainerId, opts: &WaitOpts) -> Subcommand {
+    Subcommand::Wait(cli::Wait {
+        id: id.clone(),
+        pid: opts.pid,
+        rootpid: opts.rootpid,
+        checkpoint: opts.checkpoint,
+        restore: opts.restore,
+        fscheckpoint: opts.fscheckpoint,
+        fsrestore: opts.fsrestore,
+    })
+}
+
+/// `duration` as Go's `time.ParseDuration` reads it: whole seconds as
+/// `Ns`, anything finer in nanoseconds.
+fn go_duration(duration: Duration) -> Result<String, Error> {
+    if duration.subsec_nanos() == 0 && duration.as_secs() <= i64::MAX as u64 / 1_000_000_000 {
+        return Ok(format!("{}s", duration.as_secs()));
+    }
+    match i64::try_from(duration.as_nanos()) {
+        Ok(nanos) => Ok(format!("{nanos}ns")),
+        Err(_) => Err(Error::invalid(
+            "duration",
+            &format!("{duration:?}"),
+            "it is longer than Go's durations can hold (about 292 years)",
+        )),
     }
 }
 

@@ -9,7 +9,9 @@
 //! - `decode`, `decode_events`, `no_panic`: the typed outputs and their
 //!   decoders;
 //! - `client_*`: the client against a scripted stand-in for runsc
-//!   (`tests/fixtures/fake-runsc.sh`);
+//!   (`tests/fixtures/fake-runsc.sh`); `client_newer_options` the options
+//!   newer releases added, refused for older ones and rendered as the Go
+//!   client at 20260817 renders them;
 //! - `real_runsc`: the client against real runsc (skips loudly without root
 //!   and runsc, fails instead when `CI` is set).
 
@@ -20,6 +22,7 @@ mod client_exec;
 mod client_failure_rule;
 mod client_io;
 mod client_monitor;
+mod client_newer_options;
 mod decode;
 mod decode_events;
 mod go_argv;

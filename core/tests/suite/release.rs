@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use runsc::cli::flags::{self, FlagKind, FlagSpec};
-use runsc::cli::{strategy, values, ContainerId, Invocation, ParseError, Release, Subcommand};
+use runsc::cli::{
+    strategy, values, ContainerId, Invocation, ParseError, Release, Subcommand, WaitCheckpoint,
+};
 use runsc::Runsc;
 use serde_json::Value;
 
@@ -269,6 +271,37 @@ fn every_flag_parses_under_its_release_and_is_refused_where_it_does_not_exist() 
     );
 }
 
+/// No flag a release accepts for a modelled subcommand is dropped on the way
+/// into the model: each, given alone, is rendered again from the parsed
+/// invocation, which parses back to itself and passes the release check.
+#[test]
+fn every_subcommand_flag_is_kept_in_the_model() {
+    for release in Release::ALL {
+        for (command, specs) in &flags::table(release).commands {
+            for spec in specs {
+                let mut args = vec![command.to_string()];
+                args.extend(flag_args(Some(command), spec));
+                args.extend(positionals(command).iter().map(|s| s.to_string()));
+                let parsed = parse(release, &args).unwrap();
+                let rendered: Vec<String> = parsed
+                    .to_args()
+                    .iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
+                let flag = format!("--{}", spec.name);
+                assert!(
+                    rendered
+                        .iter()
+                        .any(|a| *a == flag || a.starts_with(&format!("{flag}="))),
+                    "{release}: {args:?} lost {flag}: {parsed:?} renders {rendered:?}"
+                );
+                assert_eq!(parse(release, &rendered), Ok(parsed.clone()), "{release}");
+                assert_eq!(parsed.check_release(release), Ok(()), "{release}: {args:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn typed_values_are_checked_per_release() {
     let refuse = |release, args: &[&str]| {
@@ -461,79 +494,170 @@ async fn update_with_flags_renders_them_and_refuses_stdin() {
 
 #[test]
 fn argv_of_the_newer_options() {
+    use runsc::cli::{Checkpoint, Create, Exec, FsCheckpoint, Kill, Restore, Run, Signal, Wait};
     let id = || ContainerId::new("c1").unwrap();
     let mut update = runsc::cli::Update::resources(id(), "-");
     update.cpu_quota = Some("50000".into());
     update.blkio_weight = Some(500);
-    let cases = [
-        Subcommand::Create(runsc::cli::Create {
-            id: id(),
-            bundle: Some("/b".into()),
-            pid_file: None,
-            console_socket: None,
-            user_log: None,
-            fs_restore_image_path: Some("/img/fs".into()),
-        }),
-        Subcommand::Kill(runsc::cli::Kill {
-            id: id(),
-            signal: Some(runsc::cli::Signal::Number(15)),
-            all: false,
-            pid: None,
-            pgid: Some(7),
-        }),
-        Subcommand::Wait(runsc::cli::Wait {
+    let wait = |checkpoint, restore, fscheckpoint, fsrestore| {
+        Subcommand::Wait(Wait {
             id: id(),
             pid: None,
             rootpid: None,
-            checkpoint: true,
-            restore: true,
-            fscheckpoint: true,
-            fsrestore: true,
-        }),
-        Subcommand::Update(runsc::cli::Update::resources(id(), "-")),
-        Subcommand::Update(update),
-        Subcommand::Checkpoint(runsc::cli::Checkpoint {
-            id: id(),
-            image_path: Some("/img".into()),
-            leave_running: true,
-            direct: true,
-            compression: Some("none".into()),
-        }),
-        Subcommand::Restore(runsc::cli::Restore {
-            id: id(),
-            bundle: Some("/b".into()),
-            image_path: Some("/img".into()),
-            pid_file: None,
-            console_socket: None,
-            user_log: None,
-            detach: true,
-            direct: true,
-            background: true,
-        }),
-        Subcommand::FsCheckpoint(runsc::cli::FsCheckpoint {
-            id: id(),
-            image_path: Some("/img/fs".into()),
-            leave_running: true,
-            direct: false,
-            paths: vec!["/data".into(), "/etc".into()],
-        }),
+            checkpoint,
+            restore,
+            fscheckpoint,
+            fsrestore,
+        })
+    };
+    // Each with the release it is parsed for (the first that has all of
+    // its options).
+    let cases = [
+        (
+            Release::R20260817,
+            Subcommand::Create(Create {
+                id: id(),
+                bundle: Some("/b".into()),
+                pid_file: None,
+                console_socket: None,
+                user_log: None,
+                fs_restore_image_path: Some("/img/fs".into()),
+                fs_restore_direct: true,
+            }),
+        ),
+        (
+            Release::R20260817,
+            Subcommand::Run(Run {
+                id: id(),
+                bundle: Some("/b".into()),
+                pid_file: None,
+                console_socket: None,
+                user_log: None,
+                detach: false,
+                fs_restore_image_path: Some("/img/fs".into()),
+                fs_restore_direct: true,
+                exec_fd: Some(3),
+                pass_fd: vec!["4:5".into(), "6:7".into()],
+            }),
+        ),
+        (
+            Release::R20241021,
+            Subcommand::Exec(Exec {
+                id: id(),
+                process: Some("/p.json".into()),
+                pid_file: None,
+                internal_pid_file: None,
+                console_socket: None,
+                detach: false,
+                cwd: None,
+                user: None,
+                env: vec![],
+                cap: vec![],
+                additional_gids: vec![],
+                exec_fd: Some(3),
+                pass_fd: vec!["4:5".into()],
+                args: vec![],
+            }),
+        ),
+        (
+            Release::R20260817,
+            Subcommand::Kill(Kill {
+                id: id(),
+                signal: Some(Signal::Number(15)),
+                all: false,
+                pid: None,
+                pgid: Some(7),
+            }),
+        ),
+        (
+            Release::R20260817,
+            wait(Some(WaitCheckpoint::Next), false, false, false),
+        ),
+        (Release::R20260817, wait(None, true, false, false)),
+        (Release::R20260817, wait(None, false, true, false)),
+        (Release::R20260817, wait(None, false, false, true)),
+        (
+            Release::R20241021,
+            wait(Some(WaitCheckpoint::Nth(2)), false, false, false),
+        ),
+        (
+            Release::R20260817,
+            Subcommand::Update(runsc::cli::Update::resources(id(), "-")),
+        ),
+        (Release::R20260817, Subcommand::Update(update)),
+        (
+            Release::R20260817,
+            Subcommand::Checkpoint(Checkpoint {
+                id: id(),
+                image_path: Some("/img".into()),
+                leave_running: true,
+                direct: true,
+                compression: Some("none".into()),
+                exclude_committed_zero_pages: true,
+                save_restore_exec_argv: Some("/bin/hook --save".into()),
+                save_restore_exec_timeout: Some("90s".into()),
+                cuda_checkpoint_path: Some("/usr/bin/cuda-checkpoint".into()),
+                cuda_checkpoint_sequential: true,
+                work_path: Some("/work".into()),
+                fs_checkpoint_paths: Some("c1:/data".into()),
+            }),
+        ),
+        (
+            Release::R20260817,
+            Subcommand::Restore(Restore {
+                id: id(),
+                bundle: Some("/b".into()),
+                image_path: Some("/img".into()),
+                pid_file: None,
+                console_socket: None,
+                user_log: None,
+                detach: true,
+                direct: true,
+                background: true,
+                no_subreaper: true,
+                work_path: Some("/work".into()),
+                fs_restore_image_path: Some("/img/fs".into()),
+                fs_restore_direct: true,
+                split_fsrestore: true,
+            }),
+        ),
+        (
+            Release::R20260817,
+            Subcommand::FsCheckpoint(FsCheckpoint {
+                id: id(),
+                image_path: Some("/img/fs".into()),
+                leave_running: true,
+                direct: false,
+                paths: vec!["/data".into(), "/etc".into()],
+            }),
+        ),
     ];
     let mut lines = Vec::new();
-    for command in cases {
+    for (release, command) in cases {
         let inv = Invocation::new(command);
         let args = inv.to_args();
         assert_eq!(
-            Invocation::parse_for(Release::R20260817, args.clone()),
-            Ok(inv.clone())
+            Invocation::parse_for(release, args.clone()),
+            Ok(inv.clone()),
+            "{release}: {args:?}"
         );
-        let refused = inv.check_release(Release::R20221219).unwrap_err();
-        lines.push(
+        assert_eq!(inv.check_release(release), Ok(()), "{release}: {args:?}");
+        lines.push(format!(
+            "{release}: {}",
             args.iter()
                 .map(|a| format!("{:?}", a.to_string_lossy()))
                 .collect::<Vec<_>>()
-                .join(" "),
-        );
-        lines.push(format!("  20221219: {refused}"));
+                .join(" ")
+        ));
+        for other in Release::ALL.into_iter().filter(|r| *r != release) {
+            if let Err(refused) = inv.check_release(other) {
+                assert!(
+                    Invocation::parse_for(other, args.clone()).is_err(),
+                    "{other} parses {args:?}"
+                );
+                lines.push(format!("  {other}: {refused}"));
+            }
+        }
     }
     insta::with_settings!({snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"), prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("argv_20260817_options", lines.join("\n"));
@@ -542,20 +666,60 @@ fn argv_of_the_newer_options() {
 
 #[test]
 fn a_flag_whose_meaning_changed_is_refused() {
-    // 20241021's `wait --checkpoint` takes a checkpoint number; the model's
-    // is 20260817's switch, which 20241021 would misread.
-    let inv = Invocation::new(Subcommand::Wait(runsc::cli::Wait {
-        id: ContainerId::new("c1").unwrap(),
-        pid: None,
-        rootpid: None,
-        checkpoint: true,
-        restore: false,
-        fscheckpoint: false,
-        fsrestore: false,
-    }));
-    let err = inv.check_release(Release::R20241021).unwrap_err();
+    // 20241021's `wait --checkpoint` takes a checkpoint number, 20260817's
+    // is a switch: each release refuses the other's form.
+    let wait = |checkpoint| {
+        Invocation::new(Subcommand::Wait(runsc::cli::Wait {
+            id: ContainerId::new("c1").unwrap(),
+            pid: None,
+            rootpid: None,
+            checkpoint: Some(checkpoint),
+            restore: false,
+            fscheckpoint: false,
+            fsrestore: false,
+        }))
+    };
+    let switch = wait(WaitCheckpoint::Next);
+    let err = switch.check_release(Release::R20241021).unwrap_err();
     assert_eq!(err.option, "wait --checkpoint");
     assert_eq!(err.available_in, [Release::R20260817]);
-    assert!(Invocation::parse_for(Release::R20241021, inv.to_args()).is_err());
-    assert_eq!(inv.check_release(Release::R20260817), Ok(()));
+    assert!(Invocation::parse_for(Release::R20241021, switch.to_args()).is_err());
+    assert_eq!(switch.check_release(Release::R20260817), Ok(()));
+
+    let number = wait(WaitCheckpoint::Nth(3));
+    let args: Vec<String> = number
+        .to_args()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(args, ["wait", "--checkpoint", "3", "c1"]);
+    assert_eq!(
+        Invocation::parse_for(Release::R20241021, number.to_args()),
+        Ok(number.clone())
+    );
+    assert_eq!(number.check_release(Release::R20241021), Ok(()));
+    let err = number.check_release(Release::R20260817).unwrap_err();
+    assert_eq!(err.option, "wait --checkpoint N");
+    assert_eq!(err.available_in, [Release::R20241021]);
+    assert_eq!(
+        err.to_string(),
+        "runsc 20260817 has no `wait --checkpoint N`; runsc 20241021 was the last known \
+         release to have it"
+    );
+    // 20260817 reads `--checkpoint` as its switch and `3` as the id, so the
+    // id is a stray second positional.
+    assert!(Invocation::parse_for(Release::R20260817, number.to_args()).is_err());
+    let err = number.check_release(Release::R20221219).unwrap_err();
+    assert!(err.to_string().contains("added in runsc 20241021"), "{err}");
+    assert!(Invocation::parse_for(Release::R20221219, number.to_args()).is_err());
+
+    // runsc reads `--checkpoint 0` as no checkpoint wait at all.
+    let mut none = wait(WaitCheckpoint::Next);
+    if let Subcommand::Wait(w) = &mut none.command {
+        w.checkpoint = None;
+    }
+    assert_eq!(
+        Invocation::parse_for(Release::R20241021, ["wait", "--checkpoint", "0", "c1"]),
+        Ok(none)
+    );
 }

@@ -234,6 +234,10 @@ impl Sim {
             console_socket: opts.console_socket.clone(),
             user_log: opts.user_log.clone(),
             detach: opts.detach,
+            fs_restore_image_path: None,
+            fs_restore_direct: false,
+            exec_fd: None,
+            pass_fd: Vec::new(),
         })
     }
 }
