@@ -24,6 +24,7 @@ use std::io::Write;
 pub mod argv;
 pub mod check;
 pub mod config;
+pub mod host;
 pub mod matching;
 pub mod record;
 pub mod replay;
