@@ -126,13 +126,15 @@ impl Sandbox {
     /// container's filesystem at `level` and holds `init` until
     /// [`start`](Self::start). `dir` must not exist yet; it holds the state
     /// until [`destroy`](Self::destroy). The supervisor and the init process
-    /// inherit this process's stdin, stdout and stderr, as runsc's sandbox
-    /// does.
+    /// get `stdio` (stdin, stdout, stderr), or this process's own when
+    /// `None`, as runsc's sandbox inherits runsc's; the supervisor lets go
+    /// of them when the container stops.
     pub fn create(
         dir: &Path,
         level: Level,
         filesystem: &Filesystem,
         init: &Launch,
+        stdio: Option<[&dyn AsFd; 3]>,
     ) -> Result<(Self, Created), Error> {
         fs::create_dir(dir).map_err(state_err("make", dir))?;
         for sub in [EXITS, SCRATCH, ROOTFS] {
@@ -155,6 +157,9 @@ impl Sandbox {
         match unsafe { nix::unistd::fork() } {
             Ok(ForkResult::Child) => {
                 drop(sync_read);
+                if let Some(stdio) = stdio {
+                    take_stdio(stdio);
+                }
                 let code = supervise(plan, listener, sync_write);
                 // SAFETY: ends the forked child without running the parent's
                 // exit handlers.
@@ -431,6 +436,20 @@ extern "C" fn on_sigchld(_: nix::libc::c_int) {
     }
 }
 
+/// Makes `stdio` this process's fds 0, 1 and 2, through copies, so that
+/// one of them being 0, 1 or 2 already does not matter.
+fn take_stdio(stdio: [&dyn AsFd; 3]) {
+    let copies: Vec<Option<OwnedFd>> = stdio
+        .iter()
+        .map(|fd| fd.as_fd().try_clone_to_owned().ok())
+        .collect();
+    for (target, copy) in copies.iter().enumerate() {
+        if let Some(copy) = copy {
+            let _ = nix::unistd::dup2(copy.as_raw_fd(), target as RawFd);
+        }
+    }
+}
+
 /// Closes every fd but stdio and `keep`, so that the supervisor holds no
 /// lock or pipe of the call that forked it.
 fn close_other_fds(keep: &[RawFd]) {
@@ -670,6 +689,17 @@ fn wire_send_pty(conn: &UnixStream, master: &OwnedFd) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Lets go of the stdio inherited from the call that created the container,
+/// as runsc's sandbox does when the container stops: a reader of a pipe given
+/// to `create` or `run --detach` sees its end then.
+fn release_stdio() {
+    if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
+        for target in 0..3 {
+            let _ = nix::unistd::dup2(null.as_raw_fd(), target);
+        }
+    }
+}
+
 /// Gives a container process the dispositions a fresh process has: the
 /// supervisor ignores SIGPIPE, and an ignored signal stays ignored across exec.
 fn default_signals() {
@@ -716,6 +746,7 @@ impl Supervisor {
                 for p in procs::descendants(std::process::id() as i32) {
                     let _ = signal::kill(Pid::from_raw(p.pid), Signal::SIGKILL);
                 }
+                release_stdio();
             }
         }
     }

@@ -87,7 +87,7 @@ impl Drop for Guard {
 }
 
 fn create(dir: &Path, level: Level, filesystem: &Filesystem, init: &Launch) -> Guard {
-    let (sandbox, created) = Sandbox::create(&dir.join("state"), level, filesystem, init)
+    let (sandbox, created) = Sandbox::create(&dir.join("state"), level, filesystem, init, None)
         .unwrap_or_else(|e| panic!("create: {e}"));
     Guard(sandbox, created)
 }
@@ -264,6 +264,53 @@ fn exec_sees_the_container_root() {
 }
 
 #[test]
+fn stdio_is_released_when_the_container_stops_and_skipped_mounts_are_noted() {
+    if !ready("stdio_is_released_when_the_container_stops", false) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut filesystem = host_root(true);
+    filesystem
+        .mounts
+        .push(mount("mqueue", "/dev/mqueue", Path::new("mqueue")));
+    let (read, write) = nix::unistd::pipe().unwrap();
+    let init = launch(&["/bin/sh", "-c", "echo from-init; sleep 1000"]);
+    // The pipe is the sandbox's stdout, as for a caller of `run --detach`
+    // that reads runsc's stdout.
+    let null = fs::File::open("/dev/null").unwrap();
+    let (sandbox, created) = Sandbox::create(
+        &dir.path().join("state"),
+        Level::Root,
+        &filesystem,
+        &init,
+        Some([&null as &dyn AsFd, &write, &null]),
+    )
+    .unwrap();
+    drop(write);
+    let guard = Guard(sandbox, created);
+    assert!(
+        guard
+            .1
+            .notes
+            .iter()
+            .any(|n| n.contains("\"mqueue\" at /dev/mqueue skipped")),
+        "{:?}",
+        guard.1.notes
+    );
+    guard.0.start().unwrap();
+    let mut reader = fs::File::from(read);
+    let mut first = [0u8; 10];
+    reader.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"from-init\n");
+    guard.0.signal(None, Signal::SIGKILL);
+    // End of file comes once the container has stopped, with no delete.
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(guard.0.wait(guard.1.init).unwrap(), 137);
+}
+
+#[test]
 fn statuses_and_signal_deaths() {
     if !ready("statuses_and_signal_deaths", false) {
         return;
@@ -404,6 +451,20 @@ fn kill_all_pause_resume_ps_and_stats_follow_the_real_tree() {
             .all(|p| !super::sandbox::is_stopped(p.pid))
     });
 
+    // `kill --pid`: only the container's own processes.
+    assert!(!guard
+        .0
+        .signal(Some(std::process::id() as i32), Signal::SIGCONT));
+    let doomed = guard
+        .0
+        .exec(
+            &launch(&["sleep", "1003"]),
+            [&null as &dyn AsFd, &null, &null],
+        )
+        .unwrap();
+    assert!(guard.0.signal(Some(doomed.pid), Signal::SIGTERM));
+    assert_eq!(doomed.wait().unwrap(), 143);
+
     guard.0.signal_all(Signal::SIGKILL);
     assert_eq!(exec.wait().unwrap(), 137);
     assert_eq!(guard.0.wait(guard.1.init).unwrap(), 137);
@@ -445,7 +506,8 @@ fn nothing_outlives_destroy_after_the_callers_were_sigkilled() {
     init.env.push(format!("T={marker}"));
     let (state2, init2) = (state.clone(), init.clone());
     let creator = forked(move || {
-        let (sandbox, _) = Sandbox::create(&state2, Level::Root, &host_root(true), &init2).unwrap();
+        let (sandbox, _) =
+            Sandbox::create(&state2, Level::Root, &host_root(true), &init2, None).unwrap();
         sandbox.start().unwrap();
     });
     let sandbox = Sandbox::open(&state);
@@ -565,6 +627,7 @@ fn rootless_level_as_an_unprivileged_user() {
                 Level::Rootless,
                 &filesystem,
                 &launch(&["sleep", "1000"]),
+                None,
             )
             .map_err(|e| e.to_string())?;
             sandbox.start().map_err(|e| e.to_string())?;
