@@ -43,7 +43,7 @@ pub struct Launch {
 /// One `process.rlimits` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rlimit {
-    /// `RLIMIT_NOFILE`, ...
+    /// `RLIMIT_NOFILE`, ... as the spec spells it.
     pub kind: String,
     /// The soft limit.
     pub soft: u64,
@@ -67,7 +67,10 @@ impl Launch {
                 .iter()
                 .flatten()
                 .map(|r| Rlimit {
-                    kind: format!("{:?}", r.typ()).to_uppercase(),
+                    kind: serde_json::to_value(r.typ())
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
                     soft: r.soft(),
                     hard: r.hard(),
                 })
@@ -218,8 +221,7 @@ fn cstrings(items: &[String]) -> Result<Vec<CString>, std::ffi::NulError> {
 
 fn resource(kind: &str) -> Option<nix::sys::resource::Resource> {
     use nix::sys::resource::Resource as R;
-    let bare = kind.trim_start_matches("RLIMIT").trim_start_matches('_');
-    Some(match bare {
+    Some(match kind.trim_start_matches("RLIMIT_") {
         "AS" => R::RLIMIT_AS,
         "CORE" => R::RLIMIT_CORE,
         "CPU" => R::RLIMIT_CPU,

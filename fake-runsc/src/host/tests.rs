@@ -703,3 +703,59 @@ fn receive_fd(conn: &std::os::unix::net::UnixStream) -> (Option<()>, Vec<OwnedFd
     }
     (None, fds)
 }
+
+#[test]
+fn a_spec_becomes_a_launch_and_a_filesystem() {
+    if !ready("a_spec_becomes_a_launch_and_a_filesystem", true) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    busybox_rootfs(dir.path());
+    let spec: oci_spec::runtime::Spec = serde_json::from_value(serde_json::json!({
+        "ociVersion": "1.0.2-dev",
+        "root": {"path": "rootfs", "readonly": true},
+        "process": {
+            "terminal": false,
+            "user": {"uid": 65534, "gid": 65534, "additionalGids": [4]},
+            "args": ["sh", "-c", "ulimit -n; id -u; id -G; pwd; echo $GREETING"],
+            "env": ["PATH=/bin", "GREETING=hello"],
+            "cwd": "/work",
+            "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]
+        },
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/data", "type": "bind", "source": "data", "options": ["rbind", "ro"]}
+        ]
+    }))
+    .unwrap();
+    fs::create_dir(dir.path().join("data")).unwrap();
+    fs::write(dir.path().join("data/file"), "bound\n").unwrap();
+    let filesystem = Filesystem::from_spec(&spec, dir.path());
+    assert_eq!(filesystem.root, dir.path().join("rootfs"));
+    assert!(filesystem.readonly);
+    assert_eq!(filesystem.mounts[1].source, dir.path().join("data"));
+    let init = Launch::from_process(spec.process().as_ref().unwrap());
+    assert_eq!(init.rlimits[0].kind, "RLIMIT_NOFILE");
+    let guard = create(
+        dir.path(),
+        Level::Root,
+        &filesystem,
+        &launch(&["sleep", "1000"]),
+    );
+    guard.0.start().unwrap();
+    assert_eq!(
+        run(&guard.0, &init),
+        (
+            0,
+            "123\n65534\n65534 4\n/work\nhello\n".to_owned(),
+            String::new()
+        )
+    );
+    let write = launch(&["sh", "-c", "cat /data/file; echo x > /data/file || exit 9"]);
+    let (status, out, _) = run(&guard.0, &write);
+    assert_eq!((status, out.as_str()), (9, "bound\n"));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("data/file")).unwrap(),
+        "bound\n"
+    );
+}
