@@ -163,18 +163,21 @@ fn load_failure(name: &str, errno: Errno) -> StartFailure {
 
 /// Enters `cwd`, making it when missing, as runsc does even on a read-only
 /// root (`prog-exec-bad-cwd`, `prog-run-bad-cwd`: its overlay takes the new
-/// directory); a cwd that cannot be made leaves the process at `/`.
+/// directory); a cwd that cannot be made leaves the process at `/`. On the
+/// host's own filesystem ([`Level::Host`]) nothing is made.
 fn enter_cwd(cwd: &str, level: Level) {
     let cwd = if cwd.is_empty() { "/" } else { cwd };
     if nix::unistd::chdir(cwd).is_ok() {
         return;
     }
-    let made = match std::fs::create_dir_all(cwd) {
-        Err(e) if e.raw_os_error() == Some(nix::libc::EROFS) && level != Level::Host => {
-            super::confine::make_dir_in_read_only_root(Path::new(cwd))
-        }
-        other => other.is_ok(),
-    };
+    let made = level != Level::Host
+        && match std::fs::create_dir_all(cwd) {
+            Ok(()) => true,
+            Err(e) if e.raw_os_error() == Some(nix::libc::EROFS) => {
+                super::confine::make_dir_in_read_only_root(Path::new(cwd))
+            }
+            Err(_) => false,
+        };
     if !(made && nix::unistd::chdir(cwd).is_ok()) {
         let _ = nix::unistd::chdir("/");
     }

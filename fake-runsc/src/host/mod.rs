@@ -12,6 +12,12 @@
 //! [`Sandbox::destroy`] kills it whole, also after the call that created the
 //! container or the one that ran an `exec` was killed mid-way.
 //!
+//! The supervisor is forked, not re-executed, so [`Sandbox::create`] is
+//! meant for a single-threaded caller such as the fake's own process; from a
+//! threaded one (the tests) it relies on the supervisor taking no lock that
+//! another thread may hold at the fork: it touches neither Rust's stdio nor
+//! the environment.
+//!
 //! Calls talk to the supervisor over a unix socket in the container's state
 //! directory; an `exec` hands its stdio to the supervisor with SCM_RIGHTS (as
 //! runsc donates fds to its sandbox) and waits for the exit status there.

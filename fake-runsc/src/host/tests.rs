@@ -586,6 +586,12 @@ fn host_level_applies_only_cwd_and_env() {
         out.contains("state"),
         "the host's files are not visible: {out}"
     );
+    // Nothing is made on the host's own filesystem: a missing cwd leaves
+    // the process at `/`.
+    let mut missing = launch(&["/bin/sh", "-c", "pwd"]);
+    missing.cwd = dir.path().join("missing").display().to_string();
+    assert_eq!(run(&guard.0, &missing).1, "/\n");
+    assert!(!dir.path().join("missing").exists());
     assert_eq!(Level::Host.warning().map(|w| w.lines().count()), Some(1));
 }
 
