@@ -513,9 +513,16 @@ fn supervise(plan: Plan, listener: UnixListener, sync: OwnedFd) -> i32 {
         return 1;
     };
     WAKE_FD.store(wake_write.as_raw_fd(), Ordering::Relaxed);
+    // SA_RESTART: a child exiting while a request is read must not fail
+    // the read.
+    let action = signal::SigAction::new(
+        SigHandler::Handler(on_sigchld),
+        signal::SaFlags::SA_RESTART | signal::SaFlags::SA_NOCLDSTOP,
+        SigSet::empty(),
+    );
     // SAFETY: the handler only calls write(2) on the self-pipe.
     unsafe {
-        let _ = signal::signal(Signal::SIGCHLD, SigHandler::Handler(on_sigchld));
+        let _ = signal::sigaction(Signal::SIGCHLD, &action);
     }
     let mut sup = match spawn_init(&plan) {
         Ok((sup, notes)) => {

@@ -424,13 +424,14 @@ fn kill_all_pause_resume_ps_and_stats_follow_the_real_tree() {
             [&null as &dyn AsFd, &null, &null],
         )
         .unwrap();
+    // Until the shell's children exec, ps shows them as copies of the shell.
     eventually("ps shows the shell, its two sleeps and the exec", || {
-        guard.0.processes().len() == 4
+        let commands: Vec<String> = guard.0.processes().into_iter().map(|p| p.cmd).collect();
+        commands.len() == 4
+            && ["sleep 1000", "sleep 1001", "sleep 1002"]
+                .iter()
+                .all(|want| commands.iter().any(|c| c == want))
     });
-    let commands: Vec<String> = guard.0.processes().into_iter().map(|p| p.cmd).collect();
-    for expected in ["sleep 1000", "sleep 1001", "sleep 1002"] {
-        assert!(commands.iter().any(|c| c == expected), "{commands:?}");
-    }
     assert_eq!(guard.0.processes()[0].pid, guard.1.init);
     let stats = guard.0.stats();
     assert_eq!(stats.pids, 4);

@@ -48,13 +48,18 @@ pub(super) fn send<T: Serialize>(sock: &UnixStream, msg: &T, fds: &[RawFd]) -> i
     frame.extend_from_slice(&body);
     let rights = [ControlMessage::ScmRights(fds)];
     let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &rights };
-    let sent = sendmsg::<()>(
-        sock.as_raw_fd(),
-        &[IoSlice::new(&frame)],
-        cmsgs,
-        MsgFlags::empty(),
-        None,
-    )?;
+    let sent = loop {
+        match sendmsg::<()>(
+            sock.as_raw_fd(),
+            &[IoSlice::new(&frame)],
+            cmsgs,
+            MsgFlags::empty(),
+            None,
+        ) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            other => break other?,
+        }
+    };
     let mut writer = sock;
     writer.write_all(&frame[sent..])
 }
@@ -69,12 +74,17 @@ pub(super) fn recv<T: for<'de> Deserialize<'de>>(
     let mut space = nix::cmsg_space!([RawFd; 3]);
     let (got, fds) = {
         let mut iov = [IoSliceMut::new(&mut head)];
-        let msg = recvmsg::<()>(
-            sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        )?;
+        let msg = loop {
+            match recvmsg::<()>(
+                sock.as_raw_fd(),
+                &mut iov,
+                Some(&mut space),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            ) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                other => break other?,
+            }
+        };
         let mut fds = Vec::new();
         for cmsg in msg.cmsgs()? {
             if let ControlMessageOwned::ScmRights(raw) = cmsg {
@@ -92,13 +102,8 @@ pub(super) fn recv<T: for<'de> Deserialize<'de>>(
         return Ok(None);
     }
     let mut reader = sock;
-    let mut have = got;
-    while have < 4 {
-        let n = reader.read(&mut head[have..])?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        have += n;
+    if got < 4 {
+        reader.read_exact(&mut head[got..])?;
     }
     let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
     if len > MAX_MESSAGE {
