@@ -20,12 +20,29 @@ use super::{go_errno, Filesystem, Level, Mount, StartFailure};
 /// (runsc provides them itself).
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 
-/// Whether an unprivileged user may make a user namespace here.
+/// Whether this process may make a user namespace here: the kernel's
+/// switches allow it, and a child that tries succeeds (a seccomp filter or a
+/// security module may refuse it all the same).
 pub(super) fn user_namespaces_allowed() -> bool {
     let read = |p: &str| fs::read_to_string(p).ok().map(|s| s.trim().to_owned());
     let debian_switch = read("/proc/sys/kernel/unprivileged_userns_clone");
     let max = read("/proc/sys/user/max_user_namespaces");
-    debian_switch.as_deref() != Some("0") && max.as_deref() != Some("0")
+    if debian_switch.as_deref() == Some("0") || max.as_deref() == Some("0") {
+        return false;
+    }
+    // SAFETY: the child only calls unshare(2) and _exit(2).
+    match unsafe { nix::unistd::fork() } {
+        Ok(nix::unistd::ForkResult::Child) => {
+            let code = i32::from(nix::sched::unshare(CloneFlags::CLONE_NEWUSER).is_err());
+            // SAFETY: leaves the forked child at once.
+            unsafe { nix::libc::_exit(code) }
+        }
+        Ok(nix::unistd::ForkResult::Parent { child }) => matches!(
+            nix::sys::wait::waitpid(child, None),
+            Ok(nix::sys::wait::WaitStatus::Exited(_, 0))
+        ),
+        Err(_) => false,
+    }
 }
 
 fn fail(what: impl Into<String>, errno: Errno) -> StartFailure {
