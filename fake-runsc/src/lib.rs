@@ -32,6 +32,7 @@ mod config;
 pub mod decide;
 mod error;
 pub mod exit;
+mod host;
 pub mod journal;
 pub mod matching;
 pub mod record;

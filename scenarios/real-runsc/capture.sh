@@ -4,6 +4,8 @@
 # Usage (as root):  scenarios/real-runsc/capture.sh
 #   RUNSC=/path/to/runsc   runsc binary (default /usr/bin/runsc)
 #   OUT=/some/dir          output dir (default: <dir of this script>/cases)
+#   SECTION=programs       record only the real-program cases (capture-programs.sh),
+#                          keeping the other cases
 #
 # Every container runs with the host "/" as a read-only rootfs, so no image is
 # needed.  Every scenario gets its own --root and unique container ids.  All
@@ -44,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$OUT" = "$HERE/cases" ]; then rm -rf "$OUT"; fi
+if [ "$OUT" = "$HERE/cases" ] && [ -z "${SECTION:-}" ]; then rm -rf "$OUT"; fi
 mkdir -p "$OUT"
 
 # ---------------------------------------------------------------- recorder
@@ -205,6 +207,11 @@ mkproc() { # mkproc FILE arg...: minimal process.json
 }
 
 echo "runsc: $("$RUNSC" --version 2>&1 | tr '\n' ' ')" >&2
+if [ "${SECTION:-}" = programs ]; then
+  . "$HERE/capture-programs.sh"
+  echo "done; cases in $OUT" >&2
+  exit 0
+fi
 
 # ================================================================ 1. lifecycle
 scen lc
@@ -637,5 +644,8 @@ A argv-bad-id-dotdot "state .." state ..
 A argv-create-bad-id "create --bundle B 'bad/id'" create --bundle "$B" "bad/id"
 A argv-long-id "state with a 300-char id" state "$(printf 'x%.0s' $(seq 300))"
 qdel "$ID"
+
+# ================================================================ 4. real programs
+. "$HERE/capture-programs.sh"
 
 echo "done; cases in $OUT" >&2

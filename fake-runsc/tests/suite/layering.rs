@@ -26,6 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "session",
             "reply",
             "replay",
+            "host",
         ],
     ),
     ("modes", &["sim", "record", "check"]),
