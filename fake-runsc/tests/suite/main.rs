@@ -11,6 +11,9 @@
 mod core_checks;
 #[path = "../../../fuzz/src/fake_checks.rs"]
 mod fake_checks;
+#[path = "../../../fuzz/src/regressions.rs"]
+#[allow(dead_code)] // `targets` and `regression_dirs` serve the core suite.
+mod fuzz_regressions;
 
 mod common;
 mod lifecycle_support;
