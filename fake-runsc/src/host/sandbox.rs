@@ -78,7 +78,40 @@ pub struct ExecHandle {
 }
 
 impl ExecHandle {
+    /// Waits up to `timeout` for the process to exit: its wait status, or
+    /// `None` while it still runs (so a caller can forward signals meanwhile).
+    pub fn poll(&self, timeout: Duration) -> Result<Option<i32>, Error> {
+        let mut fds = [PollFd::new(self.conn.as_fd(), PollFlags::POLLIN)];
+        let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+        match nix::poll::poll(&mut fds, PollTimeout::from(millis)) {
+            Ok(0) | Err(nix::errno::Errno::EINTR) => return Ok(None),
+            Ok(_) => {}
+            Err(errno) => {
+                return Err(Error::Gone {
+                    dir: self.dir.clone(),
+                    source: errno.into(),
+                })
+            }
+        }
+        match wire::recv::<Reply>(&self.conn) {
+            Ok(Some((Reply::Exited(status), _))) => Ok(Some(status)),
+            Ok(Some((other, _))) => Err(Error::Protocol {
+                dir: self.dir.clone(),
+                reply: format!("{other:?}"),
+            }),
+            Ok(None) => Err(Error::Gone {
+                dir: self.dir.clone(),
+                source: std::io::ErrorKind::UnexpectedEof.into(),
+            }),
+            Err(source) => Err(Error::Gone {
+                dir: self.dir.clone(),
+                source,
+            }),
+        }
+    }
+
     /// Waits for the process to exit; its wait status (128 + N for signal N).
+    #[cfg(test)]
     pub fn wait(self) -> Result<i32, Error> {
         match wire::recv::<Reply>(&self.conn) {
             Ok(Some((Reply::Exited(status), _))) => Ok(status),
@@ -115,11 +148,6 @@ impl Sandbox {
         Self {
             dir: dir.to_path_buf(),
         }
-    }
-
-    /// The state directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// Creates the container: forks its supervisor, which sets up the

@@ -38,10 +38,12 @@ mod clock;
 mod control;
 mod create;
 mod exec;
+mod exec_real;
 mod inspect;
 mod output;
 mod process;
 mod program;
+mod real;
 mod store;
 mod wording;
 
@@ -182,8 +184,13 @@ fn write_pid_file(path: Option<&Path>, pid: i32) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Records a signal for one process and wakes its helper.
+/// Records a signal for one process and wakes its helper; a real process
+/// gets the signal itself.
 fn deliver(locked: &Locked<'_>, entry: &mut Entry, pid: i32, sig: i32) -> Result<(), Failure> {
+    if entry.real {
+        real::signal(locked.store(), entry, pid, sig);
+        return Ok(());
+    }
     let process = if pid == 1 {
         Some(&mut entry.init)
     } else {
@@ -236,10 +243,14 @@ impl Sim {
     /// found dead although the entry says otherwise, the entry is read again:
     /// the process may have recorded its exit status just after the first read.
     fn read_settled(&self, id: &str) -> Result<Option<(Entry, Status)>, Failure> {
-        let Some(entry) = self.store.read(id)? else {
+        let Some(mut entry) = self.store.read(id)? else {
             return Ok(None);
         };
         let status = effective_status(&entry);
+        if status == Status::Stopped && entry.real {
+            real::refresh(&self.store, &mut entry);
+            return Ok(Some((entry, Status::Stopped)));
+        }
         if status == Status::Stopped && entry.status != Status::Stopped {
             return Ok(self.store.read(id)?.map(|e| (e, Status::Stopped)));
         }

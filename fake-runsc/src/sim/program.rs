@@ -4,8 +4,9 @@
 //! Known commands: `echo ARGS...` prints its arguments; `true` and `false`
 //! exit 0 and 1; `sleep N` lasts N seconds; `sh -c SCRIPT` (also `bash`,
 //! `/bin/sh`) runs a script of those commands joined by `;`, `&&`, `||` or
-//! newlines, plus `exit N` and `>&2` redirections. Anything else runs until
-//! it is killed.
+//! newlines, plus `exit N` and `>&2` redirections. `sleep` reads its
+//! operands as GNU sleep does (`infinity`, `1.5m`, `0x10`). Anything else
+//! cannot be played: [`unplayable`] names it, and `start`/`exec` refuse it.
 //!
 //! Annotations override the argv for any command:
 //! - [`ANNOTATION_STDOUT`] / [`ANNOTATION_STDERR`]: text written at start;
@@ -65,19 +66,58 @@ impl Program {
         args: &[String],
         annotations: &BTreeMap<String, String>,
     ) -> Result<Self, String> {
-        let keys = [
-            ANNOTATION_EXIT_CODE,
-            ANNOTATION_STDOUT,
-            ANNOTATION_STDERR,
-            ANNOTATION_DURATION_MS,
-        ];
-        if keys.iter().any(|k| annotations.contains_key(*k)) {
+        if has_annotations(annotations) {
             return from_annotations(annotations);
         }
         Ok(Self {
             steps: command(args),
         })
     }
+}
+
+/// Whether `annotations` hold any of the simulated-program annotations.
+pub fn has_annotations(annotations: &BTreeMap<String, String>) -> bool {
+    [
+        ANNOTATION_EXIT_CODE,
+        ANNOTATION_STDOUT,
+        ANNOTATION_STDERR,
+        ANNOTATION_DURATION_MS,
+    ]
+    .iter()
+    .any(|k| annotations.contains_key(*k))
+}
+
+/// The command of `args` the simulator cannot play, if any: a program
+/// outside its small language, or a shell script it cannot follow. Such a
+/// process fails at `start`/`exec` instead of running until killed.
+pub fn unplayable(args: &[String]) -> Option<String> {
+    let first = args.first()?;
+    match basename(first) {
+        "echo" | "true" | ":" | "false" | "sleep" | "exit" => None,
+        "sh" | "bash" | "dash" | "ash" if args.get(1).map(String::as_str) == Some("-c") => {
+            let Some(script) = args.get(2) else {
+                return None;
+            };
+            let Some(commands) = split_script(script) else {
+                return Some(format!("{first} -c {script:?}"));
+            };
+            commands
+                .into_iter()
+                .find_map(|(_, words)| unplayable(&redirect(words).0))
+        }
+        _ => Some(first.clone()),
+    }
+}
+
+/// The message for a command the simulator cannot play.
+pub fn unplayable_message(command: &str) -> String {
+    format!(
+        "fake-runsc: simulated processes ({}=simulated, or a dev.fake-runsc.* annotation) \
+         cannot play {command:?}; they know echo, true, false, sleep, exit and sh -c scripts \
+         of those; run real processes instead (unset {} and the annotations)",
+        super::real::PROCESSES_ENV,
+        super::real::PROCESSES_ENV
+    )
 }
 
 fn from_annotations(annotations: &BTreeMap<String, String>) -> Result<Program, String> {
@@ -219,15 +259,41 @@ fn sleep(args: &[String]) -> Vec<Step> {
             Some((i, 'd')) => (&arg[..i], 86_400.0),
             _ => (arg.as_str(), 1.0),
         };
-        match number.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => total += v * unit,
+        // GNU sleep reads its operands with strtod: `inf`, `infinity`, `1e3`,
+        // `.5` and hexadecimal floats are numbers too.
+        match parse_strtod(number) {
+            Some(v) if !v.is_nan() && v >= 0.0 => total += v * unit,
             _ => return fail(format!("sleep: invalid time interval '{arg}'")),
         }
     }
-    if total > 1e9 {
+    if !total.is_finite() || total > 1e9 {
         return vec![Step::Forever];
     }
     vec![Step::Sleep(Duration::from_secs_f64(total)), Step::Status(0)]
+}
+
+/// A number as C's `strtod` reads a whole operand.
+fn parse_strtod(text: &str) -> Option<f64> {
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let hex = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"));
+    match hex {
+        Some(digits) if !digits.is_empty() => {
+            let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+            let mut value = 0.0_f64;
+            for c in int.chars() {
+                value = value * 16.0 + f64::from(c.to_digit(16)?);
+            }
+            let mut scale = 1.0 / 16.0;
+            for c in frac.chars() {
+                value += f64::from(c.to_digit(16)?) * scale;
+                scale /= 16.0;
+            }
+            Some(value)
+        }
+        _ => unsigned.parse::<f64>().ok(),
+    }
 }
 
 /// How one command of a script is joined to the next.
@@ -394,6 +460,40 @@ mod tests {
 
     fn out(text: &str) -> Step {
         Step::Write(Stream::Stdout, text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn sleep_reads_operands_as_gnu_sleep_does() {
+        for forever in ["infinity", "inf", "INFINITY"] {
+            assert_eq!(program(&["sleep", forever]), vec![Step::Forever], "{forever}");
+        }
+        assert_eq!(
+            program(&["sleep", "0x10", ".5", "1e1"]),
+            vec![Step::Sleep(Duration::from_secs_f64(26.5)), Step::Status(0)]
+        );
+        assert_eq!(
+            program(&["sleep", "nan"])[0],
+            Step::Write(
+                Stream::Stderr,
+                b"sleep: invalid time interval 'nan'\nTry 'sleep --help' for more information.\n"
+                    .to_vec()
+            )
+        );
+    }
+
+    #[test]
+    fn commands_outside_the_language_are_named() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(unplayable(&args(&["cat", "/etc/motd"])), Some("cat".to_owned()));
+        assert_eq!(unplayable(&args(&["sh", "-c", "echo a; pwd"])), Some("pwd".to_owned()));
+        assert_eq!(
+            unplayable(&args(&["sh", "-c", "echo $FOO"])),
+            Some("sh -c \"echo $FOO\"".to_owned())
+        );
+        assert_eq!(unplayable(&args(&["sleep", "infinity"])), None);
+        assert_eq!(unplayable(&args(&["sh", "-c", "echo a >&2 && exit 3"])), None);
+        let message = unplayable_message("cat");
+        assert!(message.contains("\"cat\"") && message.contains("FAKE_RUNSC_PROCESSES"));
     }
 
     #[test]
