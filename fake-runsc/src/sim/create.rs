@@ -61,11 +61,7 @@ impl Sim {
         }
         let real = real::wanted(&spec.annotations, &spec.rootfs)?;
         let now = clock::now_nanos();
-        let children = if real {
-            Vec::new()
-        } else {
-            number_children(2, &spec.args)
-        };
+        let children = number_children(2, &spec.args);
         let next_pid = 2 + children.len() as i32;
         let mut entry = Entry {
             id: id.to_owned(),

@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use runsc::cli;
 
+use super::bundle::number_children;
 use super::clock;
 use super::real;
 use super::store::{HostProcess, Process};
@@ -34,7 +35,8 @@ impl Sim {
                 .read(id)?
                 .ok_or_else(super::wording::missing_sandbox)?;
             let pid = entry.next_pid;
-            entry.next_pid += 1;
+            let children = number_children(pid + 1, &launch.args);
+            entry.next_pid = pid + 1 + children.len() as i32;
             entry.execs.push(Process {
                 pid,
                 args: launch.args.clone(),
@@ -42,7 +44,7 @@ impl Sim {
                 started_nanos: clock::now_nanos(),
                 pending_signals: Vec::new(),
                 exit_status: None,
-                children: Vec::new(),
+                children,
             });
             locked.write(&entry)?;
             pid

@@ -75,7 +75,9 @@ impl Sim {
             )));
         }
         let rows = if entry.real {
-            real::ps_rows(&self.store, &entry)
+            let locked = self.store.lock()?;
+            let mut entry = locked.read(id)?.unwrap_or(entry.clone());
+            real::ps_rows(&locked, &mut entry)?
         } else {
             Self::live_processes(&entry)
         };

@@ -166,6 +166,9 @@ fn out(text: &str) {
 pub fn effective_status(entry: &Entry) -> Status {
     match entry.status {
         Status::Stopped => Status::Stopped,
+        // A real container whose program failed to load stays created, as
+        // with runsc; its init process is gone by then.
+        Status::Created if entry.real => Status::Created,
         s if entry.init.host.is_some_and(|h| h.is_alive()) => s,
         _ => Status::Stopped,
     }

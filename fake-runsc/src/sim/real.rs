@@ -17,7 +17,7 @@ use runsc::oci_spec::runtime::{Process as SpecProcess, Spec};
 
 use super::output::PsRow;
 use super::program;
-use super::store::{Entry, HostProcess, Store};
+use super::store::{Entry, HostProcess, Locked, Process, Store};
 use super::wording::{fatal, Failure};
 use crate::host::{self, Filesystem, Launch, Level, Sandbox};
 
@@ -179,27 +179,62 @@ pub fn destroy(store: &Store, id: &str) {
     sandbox(store, id).destroy();
 }
 
-/// The container's live processes as `ps` shows them: the pid inside the
-/// sandbox for the init process and the execs, the host pid for any
-/// process they forked.
-pub fn ps_rows(store: &Store, entry: &Entry) -> Vec<PsRow> {
+/// The container's live processes as `ps` shows them, with pids inside the
+/// sandbox: a process the init process or an exec forked gets the next free
+/// one the first time it is seen (as the sandbox numbers its processes), and
+/// keeps it, so `kill --pid` and `wait --pid` find it too.
+pub fn ps_rows(locked: &Locked<'_>, entry: &mut Entry) -> Result<Vec<PsRow>, Failure> {
     let now = super::clock::now_nanos();
-    let mut rows: Vec<PsRow> = sandbox(store, &entry.id)
-        .processes()
-        .into_iter()
-        .map(|p| {
-            let known = std::iter::once(&entry.init)
-                .chain(entry.execs.iter())
-                .find(|k| k.host.is_some_and(|h| h.pid == p.pid));
-            PsRow {
-                pid: known.map_or(p.pid, |k| k.pid),
-                started_nanos: known.map_or(now, |k| k.started_nanos),
-                command: p.cmd.split(' ').next().unwrap_or_default().to_owned(),
+    let mut live = sandbox(locked.store(), &entry.id).processes();
+    live.sort_by_key(|p| (p.start_ticks, p.pid));
+    let mut rows = Vec::new();
+    let mut numbered = false;
+    for p in live {
+        let known = std::iter::once(&entry.init)
+            .chain(entry.execs.iter())
+            .find(|k| k.host.is_some_and(|h| h.pid == p.pid))
+            .map(|k| (k.pid, k.started_nanos));
+        let command = p.cmd.split(' ').next().unwrap_or_default().to_owned();
+        let (pid, started_nanos) = match known {
+            Some(known) => known,
+            None => {
+                let Some(host) = HostProcess::of(p.pid) else {
+                    continue;
+                };
+                // A shell's fork takes the pid reserved for it when its
+                // shell started, as the sandbox's numbering would.
+                let reserved = std::iter::once(&mut entry.init)
+                    .chain(entry.execs.iter_mut())
+                    .find(|k| k.host.is_some_and(|h| h.pid == p.ppid) && !k.children.is_empty())
+                    .map(|k| k.children.remove(0).0);
+                let pid = reserved.unwrap_or_else(|| {
+                    entry.next_pid += 1;
+                    entry.next_pid - 1
+                });
+                entry.execs.push(Process {
+                    pid,
+                    args: vec![command.clone()],
+                    host: Some(host),
+                    started_nanos: now,
+                    pending_signals: Vec::new(),
+                    exit_status: None,
+                    children: Vec::new(),
+                });
+                numbered = true;
+                (pid, now)
             }
-        })
-        .collect();
+        };
+        rows.push(PsRow {
+            pid,
+            started_nanos,
+            command,
+        });
+    }
+    if numbered {
+        locked.write(entry)?;
+    }
     rows.sort_by_key(|r| r.pid);
-    rows
+    Ok(rows)
 }
 
 /// `events --stats` figures from `/proc`: cpu nanoseconds, resident bytes,
