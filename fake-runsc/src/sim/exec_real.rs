@@ -25,7 +25,10 @@ impl Sim {
         command: &str,
         ugly_detach: bool,
     ) -> CmdResult {
-        let entry = self.store.read(id)?.ok_or_else(super::wording::missing_sandbox)?;
+        let entry = self
+            .store
+            .read(id)?
+            .ok_or_else(super::wording::missing_sandbox)?;
         let launch = real::exec_launch(&entry, opts, args)?;
         let handlers = (!opts.detach || ugly_detach).then(ForwardSignals::install);
         let handle = real::exec(&self.store, id, &launch, command)?;

@@ -465,7 +465,11 @@ mod tests {
     #[test]
     fn sleep_reads_operands_as_gnu_sleep_does() {
         for forever in ["infinity", "inf", "INFINITY"] {
-            assert_eq!(program(&["sleep", forever]), vec![Step::Forever], "{forever}");
+            assert_eq!(
+                program(&["sleep", forever]),
+                vec![Step::Forever],
+                "{forever}"
+            );
         }
         assert_eq!(
             program(&["sleep", "0x10", ".5", "1e1"]),
@@ -484,14 +488,23 @@ mod tests {
     #[test]
     fn commands_outside_the_language_are_named() {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(unplayable(&args(&["cat", "/etc/motd"])), Some("cat".to_owned()));
-        assert_eq!(unplayable(&args(&["sh", "-c", "echo a; pwd"])), Some("pwd".to_owned()));
+        assert_eq!(
+            unplayable(&args(&["cat", "/etc/motd"])),
+            Some("cat".to_owned())
+        );
+        assert_eq!(
+            unplayable(&args(&["sh", "-c", "echo a; pwd"])),
+            Some("pwd".to_owned())
+        );
         assert_eq!(
             unplayable(&args(&["sh", "-c", "echo $FOO"])),
             Some("sh -c \"echo $FOO\"".to_owned())
         );
         assert_eq!(unplayable(&args(&["sleep", "infinity"])), None);
-        assert_eq!(unplayable(&args(&["sh", "-c", "echo a >&2 && exit 3"])), None);
+        assert_eq!(
+            unplayable(&args(&["sh", "-c", "echo a >&2 && exit 3"])),
+            None
+        );
         let message = unplayable_message("cat");
         assert!(message.contains("\"cat\"") && message.contains("FAKE_RUNSC_PROCESSES"));
     }

@@ -291,7 +291,11 @@ pub fn exec_launch(
                 "fake-runsc: --user={user:?}: give a numeric UID[:GID]"
             ))
         };
-        launch.uid = parts.next().unwrap_or_default().parse().map_err(|_| bad())?;
+        launch.uid = parts
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| bad())?;
         launch.gid = match parts.next() {
             Some(gid) => gid.parse().map_err(|_| bad())?,
             None => launch.gid,
