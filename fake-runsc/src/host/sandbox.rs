@@ -54,9 +54,10 @@ enum ChildReport {
 /// A created container's processes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
-    /// The supervisor's pid.
+    /// The supervisor's pid: what `state` and `--pid-file` report, as
+    /// runsc reports its sandbox process; it exits with the container.
     pub supervisor: i32,
-    /// The init process's host pid: what `state` and `--pid-file` report.
+    /// The init process's host pid.
     pub init: i32,
     /// What the debug log should say about the setup (skipped mounts).
     pub notes: Vec<String>,
@@ -298,13 +299,17 @@ impl Sandbox {
 
     /// The wait status of process `pid` (the init process or an exec), once
     /// it has exited; blocks until then.
+    #[cfg(test)]
     pub fn wait(&self, pid: i32) -> Result<i32, Error> {
         if let Some(status) = self.exit_status(pid) {
             return Ok(status);
         }
-        match self.ask(&Request::Wait(pid), &[])? {
-            (_, Reply::Exited(status)) => Ok(status),
-            (_, reply) => Err(self.unexpected(reply)),
+        match self.ask(&Request::Wait(pid), &[]) {
+            Ok((_, Reply::Exited(status))) => Ok(status),
+            Ok((_, reply)) => Err(self.unexpected(reply)),
+            // The supervisor exits once the container has stopped, after it
+            // wrote every status down.
+            Err(e) => self.exit_status(pid).ok_or(e),
         }
     }
 
@@ -575,6 +580,14 @@ fn supervise(plan: Plan, listener: UnixListener, sync: OwnedFd) -> i32 {
         sup.reap();
         while let Ok((conn, _)) = listener.accept() {
             sup.serve(conn, &plan);
+        }
+        if sup.stopped && procs::descendants(std::process::id() as i32).is_empty() {
+            // Like runsc's sandbox, the supervisor ends with the container,
+            // with its init process's status: a caller that was handed the
+            // supervisor's pid (`state`, `--pid-file`) and reaps it, such as
+            // containerd's shim, learns the container's exit that way. The
+            // statuses stay in the state directory.
+            return sup.exits.get(&sup.init).copied().unwrap_or(128 + 9);
         }
         if !plan.dir.exists() {
             // The state is gone (the root was removed): nothing may outlive it.

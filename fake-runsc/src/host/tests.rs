@@ -332,13 +332,29 @@ fn statuses_and_signal_deaths() {
     assert!(guard.0.signal(None, Signal::SIGTERM));
     assert_eq!(guard.0.wait(guard.1.init).unwrap(), 143);
     assert_eq!(guard.0.exit_status(guard.1.init), Some(143));
-    // The container stopped with its init process: no exec any more.
+    // The container stopped with its init process: the supervisor, whose
+    // pid `state` reports, exits with the init process's status, as runsc's
+    // sandbox does, and no exec can run any more.
+    let supervisor = Pid::from_raw(guard.1.supervisor);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let exited = loop {
+        match nix::sys::wait::waitpid(supervisor, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
+            Ok(nix::sys::wait::WaitStatus::StillAlive) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            other => break other,
+        }
+    };
+    assert_eq!(
+        exited,
+        Ok(nix::sys::wait::WaitStatus::Exited(supervisor, 143))
+    );
     let null = fs::File::open("/dev/null").unwrap();
     assert!(matches!(
         guard
             .0
             .exec(&launch(&["true"]), [&null as &dyn AsFd, &null, &null]),
-        Err(Error::Refused(_))
+        Err(Error::Gone { .. })
     ));
 }
 

@@ -59,7 +59,7 @@ impl Sim {
                 "{prefix}cannot lock container metadata file: container already exists"
             )));
         }
-        let real = real::wanted(&spec.annotations, &spec.rootfs)?;
+        let real = real::wanted(&spec.annotations, &spec.rootfs, &spec.bundle)?;
         let now = clock::now_nanos();
         let children = number_children(2, &spec.args);
         let next_pid = 2 + children.len() as i32;

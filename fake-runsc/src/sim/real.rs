@@ -3,7 +3,8 @@
 //!
 //! A container runs real processes unless [`PROCESSES_ENV`] is `simulated`,
 //! its `config.json` carries one of the simulated-program annotations, or its
-//! root filesystem is missing or empty (nothing could run in it). Its
+//! root filesystem is missing, or empty with nothing bound into it (nothing
+//! could run in it). Its
 //! sandbox's state lives in `--root` beside the container's entry
 //! (`.ID.sandbox`); the entry keeps runsc's view (pids inside the sandbox,
 //! status), the sandbox the real processes.
@@ -27,7 +28,11 @@ pub const PROCESSES_ENV: &str = "FAKE_RUNSC_PROCESSES";
 
 /// Whether a container with these annotations and root filesystem runs
 /// real processes.
-pub fn wanted(annotations: &BTreeMap<String, String>, rootfs: &Path) -> Result<bool, Failure> {
+pub fn wanted(
+    annotations: &BTreeMap<String, String>,
+    rootfs: &Path,
+    bundle: &Path,
+) -> Result<bool, Failure> {
     match std::env::var(PROCESSES_ENV).as_deref() {
         Ok("simulated") => return Ok(false),
         Ok("real") | Err(std::env::VarError::NotPresent) => {}
@@ -46,7 +51,21 @@ pub fn wanted(annotations: &BTreeMap<String, String>, rootfs: &Path) -> Result<b
         return Ok(false);
     }
     let populated = std::fs::read_dir(rootfs).is_ok_and(|mut d| d.next().is_some());
-    Ok(populated)
+    // An empty root can still be a whole system: tools bind the host's
+    // directories into it.
+    Ok(populated || (rootfs.is_dir() && binds_something(bundle)))
+}
+
+fn binds_something(bundle: &Path) -> bool {
+    load_spec(bundle).is_ok_and(|spec| {
+        spec.mounts().iter().flatten().any(|m| {
+            m.typ().as_deref() == Some("bind")
+                || m.options()
+                    .iter()
+                    .flatten()
+                    .any(|o| o == "bind" || o == "rbind")
+        })
+    })
 }
 
 /// The sandbox of container `id`.
@@ -95,10 +114,14 @@ pub fn create(
     Sandbox::open(&dir).destroy();
     let (_, created) = Sandbox::create(&dir, level, &filesystem, &launch, None)
         .map_err(|e| fatal(format!("{prefix}cannot create sandbox: {e}")))?;
-    HostProcess::of(created.init).ok_or_else(|| {
+    // As runsc reports its sandbox process, the fake reports the sandbox's
+    // supervisor: it lives exactly as long as the container runs and exits
+    // with its status, which is what a reaping caller (containerd's shim)
+    // relies on.
+    HostProcess::of(created.supervisor).ok_or_else(|| {
         Sandbox::open(&dir).destroy();
         fatal(format!(
-            "{prefix}cannot create sandbox: the container's init process exited at once"
+            "{prefix}cannot create sandbox: the sandbox process exited at once"
         ))
     })
 }
@@ -124,14 +147,10 @@ pub fn refresh(store: &Store, entry: &mut Entry) {
         return;
     }
     let sandbox = sandbox(store, &entry.id);
-    if entry.init.exit_status.is_none() {
-        if let Some(host) = entry.init.host.filter(|h| !h.is_alive()) {
-            // The supervisor writes the status right after reaping; asking
-            // it waits for that.
-            entry.init.exit_status = sandbox
-                .exit_status(host.pid)
-                .or_else(|| sandbox.wait(host.pid).ok());
-        }
+    let stopped = entry.init.host.is_some_and(|h| !h.is_alive());
+    if entry.init.exit_status.is_none() && stopped {
+        // The supervisor writes the init process's status before it exits.
+        entry.init.exit_status = sandbox.init_pid().and_then(|pid| sandbox.exit_status(pid));
     }
     for exec in &mut entry.execs {
         if exec.exit_status.is_none() {
@@ -147,13 +166,19 @@ pub fn signal(store: &Store, entry: &Entry, pid: i32, sig: i32) {
     let Ok(sig) = Signal::try_from(sig) else {
         return;
     };
-    let process = if pid == 1 {
-        Some(&entry.init)
+    let sandbox = sandbox(store, &entry.id);
+    let host = if pid == 1 {
+        sandbox.init_pid()
     } else {
-        entry.execs.iter().find(|p| p.pid == pid)
+        entry
+            .execs
+            .iter()
+            .find(|p| p.pid == pid)
+            .and_then(|p| p.host)
+            .map(|h| h.pid)
     };
-    if let Some(host) = process.and_then(|p| p.host) {
-        sandbox(store, &entry.id).signal(Some(host.pid), sig);
+    if let Some(host) = host {
+        sandbox.signal(Some(host), sig);
     }
 }
 
@@ -185,15 +210,22 @@ pub fn destroy(store: &Store, id: &str) {
 /// keeps it, so `kill --pid` and `wait --pid` find it too.
 pub fn ps_rows(locked: &Locked<'_>, entry: &mut Entry) -> Result<Vec<PsRow>, Failure> {
     let now = super::clock::now_nanos();
-    let mut live = sandbox(locked.store(), &entry.id).processes();
+    let sandbox = sandbox(locked.store(), &entry.id);
+    let init = sandbox.init_pid();
+    let mut live = sandbox.processes();
     live.sort_by_key(|p| (p.start_ticks, p.pid));
     let mut rows = Vec::new();
     let mut numbered = false;
     for p in live {
-        let known = std::iter::once(&entry.init)
-            .chain(entry.execs.iter())
-            .find(|k| k.host.is_some_and(|h| h.pid == p.pid))
-            .map(|k| (k.pid, k.started_nanos));
+        let known = if Some(p.pid) == init {
+            Some((1, entry.init.started_nanos))
+        } else {
+            entry
+                .execs
+                .iter()
+                .find(|k| k.host.is_some_and(|h| h.pid == p.pid))
+                .map(|k| (k.pid, k.started_nanos))
+        };
         let command = p.cmd.split(' ').next().unwrap_or_default().to_owned();
         let (pid, started_nanos) = match known {
             Some(known) => known,
@@ -203,9 +235,17 @@ pub fn ps_rows(locked: &Locked<'_>, entry: &mut Entry) -> Result<Vec<PsRow>, Fai
                 };
                 // A shell's fork takes the pid reserved for it when its
                 // shell started, as the sandbox's numbering would.
+                let forked_by_init = Some(p.ppid) == init;
                 let reserved = std::iter::once(&mut entry.init)
                     .chain(entry.execs.iter_mut())
-                    .find(|k| k.host.is_some_and(|h| h.pid == p.ppid) && !k.children.is_empty())
+                    .find(|k| {
+                        let parent = if k.pid == 1 {
+                            forked_by_init
+                        } else {
+                            k.host.is_some_and(|h| h.pid == p.ppid)
+                        };
+                        parent && !k.children.is_empty()
+                    })
                     .map(|k| k.children.remove(0).0);
                 let pid = reserved.unwrap_or_else(|| {
                     entry.next_pid += 1;
