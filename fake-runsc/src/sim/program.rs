@@ -95,9 +95,7 @@ pub fn unplayable(args: &[String]) -> Option<String> {
     match basename(first) {
         "echo" | "true" | ":" | "false" | "sleep" | "exit" => None,
         "sh" | "bash" | "dash" | "ash" if args.get(1).map(String::as_str) == Some("-c") => {
-            let Some(script) = args.get(2) else {
-                return None;
-            };
+            let script = args.get(2)?;
             let Some(commands) = split_script(script) else {
                 return Some(format!("{first} -c {script:?}"));
             };
