@@ -53,7 +53,8 @@ impl Sim {
             pid
         };
         let Some(handlers) = handlers else {
-            write_pid_file(opts.pid_file.as_deref(), handle.pid)?;
+            let waiter = detached_waiter(handle)?;
+            write_pid_file(opts.pid_file.as_deref(), waiter)?;
             if let Some(path) = opts.internal_pid_file.as_deref() {
                 write_pid_file(Some(path), pid)?;
             }
@@ -80,5 +81,32 @@ impl Sim {
             }
         }
         Ok(if ugly_detach { 128 } else { status })
+    }
+}
+
+/// Leaves behind a process that waits for a detached exec and exits with its
+/// status, and returns its pid, which `--pid-file` names: runsc's
+/// `exec --detach` does the same (it re-runs itself in the foreground), and a
+/// caller that reaps that pid, such as containerd's shim, learns the exit
+/// status of the exec that way.
+fn detached_waiter(handle: crate::host::ExecHandle) -> Result<i32, super::wording::Failure> {
+    // SAFETY: the fake is single-threaded; the child only waits on a socket
+    // and leaves with `_exit`.
+    match unsafe { nix::unistd::fork() } {
+        Ok(nix::unistd::ForkResult::Child) => {
+            let status = loop {
+                match handle.poll(Duration::from_secs(3600)) {
+                    Ok(Some(status)) => break status,
+                    Ok(None) => {}
+                    Err(_) => break 128 + 9,
+                }
+            };
+            // SAFETY: ends the forked child without the parent's exit handlers.
+            unsafe { nix::libc::_exit(status) }
+        }
+        Ok(nix::unistd::ForkResult::Parent { child }) => Ok(child.as_raw()),
+        Err(errno) => Err(fatal(format!(
+            "executing processes for container: fake-runsc cannot fork the exec's waiter: {errno}"
+        ))),
     }
 }
