@@ -25,10 +25,14 @@
 //! it for a bare name. A missing or empty root means a purely simulated
 //! bundle in which every command exists.
 //!
-//! Simulated processes come from `config.json`'s `process.args` and
-//! annotations (see `program.rs`); each is played by a live host process (see
-//! `process.rs`) whose pid `state` and `--pid-file` report, which exits with
-//! the simulated status, and which never outlives its container's state.
+//! By default a container's processes run for real through the host-process
+//! engine (see `real.rs` and `crate::host`). With
+//! `FAKE_RUNSC_PROCESSES=simulated`, the simulated-program annotations, or
+//! no root filesystem to run in, processes are simulated instead: they come
+//! from `config.json`'s `process.args` and annotations (see `program.rs`);
+//! each is played by a live host process (see `process.rs`) whose pid
+//! `state` and `--pid-file` report, which exits with the simulated status,
+//! and which never outlives its container's state.
 //!
 //! Environment: `FAKE_RUNSC_TIME_SCALE` (`FAKE_RUNSC_TIME_SCALE=100` makes
 //! simulated time pass 100 times faster).
