@@ -51,10 +51,7 @@ impl Sim {
             // existing container's metadata too; its sandbox is orphaned.
             // The simulator ends the orphan so that nothing leaks.
             locked.remove(id)?;
-            existing.host_processes().for_each(process::kill_host);
-            if existing.real {
-                real::destroy(&self.store, id);
-            }
+            end_processes(&self.store, &existing);
             return Err(fatal(format!(
                 "{prefix}cannot lock container metadata file: container already exists"
             )));
@@ -180,9 +177,10 @@ impl Sim {
             let locked = self.store.lock()?;
             let real = locked.read(id)?.is_some_and(|e| e.real);
             locked.remove(id)?;
-            process::kill_host(host);
             if real {
                 real::destroy(&self.store, id);
+            } else {
+                process::kill_host(host);
             }
             return Err(Failure {
                 stderr: format!("running container: {}", failure.stderr),
@@ -236,10 +234,7 @@ impl Sim {
                 ));
             }
             locked.remove(id)?;
-            entry.host_processes().for_each(process::kill_host);
-            if entry.real {
-                real::destroy(&self.store, id);
-            }
+            end_processes(&self.store, &entry);
         }
         Ok(0)
     }
@@ -296,5 +291,16 @@ impl Sim {
             exec_fd: None,
             pass_fd: Vec::new(),
         })
+    }
+}
+
+/// Ends every process of a container whose entry was removed. A real
+/// container's sandbox is destroyed through its supervisor, which must stay
+/// alive until then: it is the subreaper that keeps orphans in its tree.
+fn end_processes(store: &super::store::Store, entry: &Entry) {
+    if entry.real {
+        real::destroy(store, &entry.id);
+    } else {
+        entry.host_processes().for_each(process::kill_host);
     }
 }

@@ -113,3 +113,58 @@ fn nothing_outlives_a_container_whose_fake_was_sigkilled_mid_run_and_mid_exec() 
         .code(128)
         .stderr("loading container: file does not exist\n");
 }
+
+#[test]
+fn simulated_programs_on_request_name_what_they_cannot_play() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let bundle = dir.path().join("bundle");
+    fake_runsc::testing::write_host_bundle(&bundle, &["sleep", "infinity"]).unwrap();
+    let id = format!("sim-switch-{}", std::process::id());
+    let simulated = |args: &[&str]| {
+        let mut cmd = fake(&root);
+        cmd.env("FAKE_RUNSC_PROCESSES", "simulated").args(args);
+        cmd
+    };
+    simulated(&[
+        "run",
+        "--detach",
+        &format!("--bundle={}", bundle.display()),
+        &id,
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .assert()
+    .success();
+    // GNU sleep's `infinity` keeps the simulated container running.
+    simulated(&["state", &id])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("\"status\": \"running\""));
+    simulated(&["exec", &id, "echo", "played"])
+        .assert()
+        .code(0)
+        .stdout("played\n");
+    assert_cmd::Command::from_std(simulated(&["exec", &id, "cat", "/etc/hostname"]))
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(128)
+        .stderr(predicates::str::contains(
+            "executing command \"cat /etc/hostname\" in sandbox: fake-runsc: simulated processes",
+        ))
+        .stderr(predicates::str::contains("cannot play \"cat\""))
+        .stderr(predicates::str::contains("FAKE_RUNSC_PROCESSES"));
+    fake(&root)
+        .env("FAKE_RUNSC_PROCESSES", "sometimes")
+        .args([
+            "create",
+            &format!("--bundle={}", bundle.display()),
+            "bad-switch",
+        ])
+        .assert()
+        .code(128)
+        .stderr(predicates::str::contains(
+            "FAKE_RUNSC_PROCESSES=\"sometimes\" is not one of real, simulated",
+        ));
+    simulated(&["delete", "--force", &id]).assert().success();
+}
