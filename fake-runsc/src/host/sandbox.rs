@@ -581,7 +581,7 @@ fn supervise(plan: Plan, listener: UnixListener, sync: OwnedFd) -> i32 {
         while let Ok((conn, _)) = listener.accept() {
             sup.serve(conn, &plan);
         }
-        if sup.stopped && procs::descendants(std::process::id() as i32).is_empty() {
+        if sup.stopped && no_children() {
             // Like runsc's sandbox, the supervisor ends with the container,
             // with its init process's status: a caller that was handed the
             // supervisor's pid (`state`, `--pid-file`) and reaps it, such as
@@ -597,6 +597,19 @@ fn supervise(plan: Plan, listener: UnixListener, sync: OwnedFd) -> i32 {
             return 0;
         }
     }
+}
+
+/// Whether this process has no child at all, live or exited and unreaped
+/// (orphans of the container re-parent to it, so none means none left).
+fn no_children() -> bool {
+    use nix::sys::wait::{waitid, Id};
+    matches!(
+        waitid(
+            Id::All,
+            WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT
+        ),
+        Err(nix::errno::Errno::ECHILD)
+    )
 }
 
 /// Forks the init process, which sets up the filesystem, reports, and waits
