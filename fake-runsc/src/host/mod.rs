@@ -34,6 +34,7 @@ mod confine;
 mod launch;
 mod procs;
 mod sandbox;
+mod supervisor;
 mod wire;
 
 #[cfg(test)]
