@@ -90,7 +90,12 @@ fn lifecycle(program: &Path, target: &Target, id: &str) -> Result<(), String> {
     finish(quiet(program, target, &["delete", id])?, "delete")
 }
 
-fn lifecycles(program: &Path, target: &Target, tag: &str, rounds: usize) -> Result<Samples, String> {
+fn lifecycles(
+    program: &Path,
+    target: &Target,
+    tag: &str,
+    rounds: usize,
+) -> Result<Samples, String> {
     let mut samples = Samples::default();
     for round in 0..rounds {
         let id = format!("bench-real-{tag}-{}-{round}", std::process::id());
