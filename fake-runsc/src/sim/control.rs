@@ -3,6 +3,7 @@ use runsc::cli::{self, Signal};
 
 use super::output;
 use super::process::{self, is_fatal};
+use super::real;
 use super::store::Status;
 use super::wording::{fatal, missing_container, pause_panic, wait_panic, CmdResult, Load};
 use super::{deliver, effective_status, out, with_entry, Backoff, Sim};
@@ -20,6 +21,7 @@ impl Sim {
             let Some(sig) = signal.to_number() else {
                 return Err(fatal(format!("unknown signal {:?}", signal.to_arg())));
             };
+            real::refresh(&self.store, &mut entry);
             match effective_status(&entry) {
                 Status::Stopped => return Err(fatal("sandbox is not running")),
                 Status::Created => {
@@ -44,6 +46,9 @@ impl Sim {
                 };
                 settle = pid32 == 1 && is_fatal(sig);
                 deliver(locked, &mut entry, pid32, sig)?;
+            } else if opts.all && entry.real {
+                real::signal_all(&self.store, id, sig);
+                settle = is_fatal(sig);
             } else if opts.all {
                 let pids: Vec<i32> = entry
                     .execs
@@ -98,7 +103,11 @@ impl Sim {
             }
             entry.status = to;
             locked.write(&entry)?;
-            entry.host_processes().for_each(process::wake);
+            if entry.real {
+                real::set_paused(&self.store, id, pause);
+            } else {
+                entry.host_processes().for_each(process::wake);
+            }
             Ok(0)
         })
     }
@@ -170,6 +179,7 @@ impl Sim {
             let Some(mut entry) = locked.read(id)? else {
                 return Err(no_such());
             };
+            real::refresh(&self.store, &mut entry);
             let Some(index) = entry.execs.iter().position(|p| i64::from(p.pid) == pid) else {
                 return Err(no_such());
             };

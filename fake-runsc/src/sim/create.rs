@@ -8,7 +8,8 @@ use runsc::cli;
 use super::bundle::{absolute, missing_binary, number_children, read_spec, Spec};
 use super::clock;
 use super::process;
-use super::program::Program;
+use super::program::{self, Program};
+use super::real;
 use super::store::{Entry, HostProcess, Process, Status};
 use super::wording::{fatal, missing_container, CmdResult, Failure, Load};
 use super::{effective_status, with_entry, write_pid_file, Backoff, ForwardSignals, Sim};
@@ -18,12 +19,23 @@ impl Sim {
     /// `create`: registers the container and starts its sandbox process.
     pub fn create(&self, opts: &cli::Create) -> CmdResult {
         let spec = read_spec(opts.bundle.as_deref())?;
-        let host = self.create_entry(opts.id.as_str(), spec, "creating container: ")?;
+        let host = self.create_entry(
+            opts.id.as_str(),
+            spec,
+            opts.console_socket.as_deref(),
+            "creating container: ",
+        )?;
         write_pid_file(opts.pid_file.as_deref(), host.pid)?;
         Ok(0)
     }
 
-    fn create_entry(&self, id: &str, spec: Spec, prefix: &str) -> Result<HostProcess, Failure> {
+    fn create_entry(
+        &self,
+        id: &str,
+        spec: Spec,
+        console_socket: Option<&Path>,
+        prefix: &str,
+    ) -> Result<HostProcess, Failure> {
         if !cli::ContainerId::parsed(id).is_valid() {
             return Err(fatal(format!("{prefix}invalid container id: {id}")));
         }
@@ -39,11 +51,12 @@ impl Sim {
             // existing container's metadata too; its sandbox is orphaned.
             // The simulator ends the orphan so that nothing leaks.
             locked.remove(id)?;
-            existing.host_processes().for_each(process::kill_host);
+            end_processes(&self.store, &existing);
             return Err(fatal(format!(
                 "{prefix}cannot lock container metadata file: container already exists"
             )));
         }
+        let real = real::wanted(&spec.annotations, &spec.rootfs, &spec.bundle)?;
         let now = clock::now_nanos();
         let children = number_children(2, &spec.args);
         let next_pid = 2 + children.len() as i32;
@@ -66,7 +79,18 @@ impl Sim {
             },
             execs: Vec::new(),
             next_pid,
+            real,
         };
+        if real {
+            let bundle = entry.bundle.clone();
+            let host = real::create(&self.store, id, &bundle, console_socket, prefix)?;
+            entry.init.host = Some(host);
+            if let Err(e) = locked.write(&entry) {
+                real::destroy(&self.store, id);
+                return Err(e.into());
+            }
+            return Ok(host);
+        }
         let child = process::spawn_helper(self.store.root(), id, 1).map_err(|e| {
             fatal(format!(
                 "{prefix}cannot create sandbox: fake-runsc cannot start its sandbox process: {e}"
@@ -91,6 +115,21 @@ impl Sim {
                 return Err(fatal(format!(
                     "starting container: cannot start container \"{id}\" in state {}",
                     status.as_str()
+                )));
+            }
+            if entry.real {
+                real::start(&self.store, id)?;
+                entry.status = Status::Running;
+                entry.init.started_nanos = clock::now_nanos();
+                locked.write(&entry)?;
+                return Ok(0);
+            }
+            if let Some(command) = program::unplayable(&entry.init.args)
+                .filter(|_| !program::has_annotations(&entry.annotations))
+            {
+                return Err(fatal(format!(
+                    "starting container: starting root container: starting sandbox: creating process: {}",
+                    program::unplayable_message(&command)
                 )));
             }
             if let Some(argv0) = missing_binary(&entry.rootfs, &entry.init.args) {
@@ -121,7 +160,12 @@ impl Sim {
                 )));
             }
         }
-        let host = self.create_entry(id, spec, "running container: creating container: ")?;
+        let host = self.create_entry(
+            id,
+            spec,
+            opts.console_socket.as_deref(),
+            "running container: creating container: ",
+        )?;
         write_pid_file(opts.pid_file.as_deref(), host.pid)?;
         let handlers = if opts.detach {
             None
@@ -131,8 +175,13 @@ impl Sim {
         if let Err(failure) = self.start(id) {
             // runsc destroys the container it could not start.
             let locked = self.store.lock()?;
+            let real = locked.read(id)?.is_some_and(|e| e.real);
             locked.remove(id)?;
-            process::kill_host(host);
+            if real {
+                real::destroy(&self.store, id);
+            } else {
+                process::kill_host(host);
+            }
             return Err(Failure {
                 stderr: format!("running container: {}", failure.stderr),
                 code: failure.code,
@@ -155,6 +204,9 @@ impl Sim {
                     let status = entry.init.exit_status.unwrap_or(signaled(SIGKILL));
                     let locked = self.store.lock()?;
                     locked.remove(id)?;
+                    if entry.real {
+                        real::destroy(&self.store, id);
+                    }
                     return Ok(status);
                 }
                 Some(_) => backoff.sleep(),
@@ -182,7 +234,7 @@ impl Sim {
                 ));
             }
             locked.remove(id)?;
-            entry.host_processes().for_each(process::kill_host);
+            end_processes(&self.store, &entry);
         }
         Ok(0)
     }
@@ -239,5 +291,16 @@ impl Sim {
             exec_fd: None,
             pass_fd: Vec::new(),
         })
+    }
+}
+
+/// Ends every process of a container whose entry was removed. A real
+/// container's sandbox is destroyed through its supervisor, which must stay
+/// alive until then: it is the subreaper that keeps orphans in its tree.
+fn end_processes(store: &super::store::Store, entry: &Entry) {
+    if entry.real {
+        real::destroy(store, &entry.id);
+    } else {
+        entry.host_processes().for_each(process::kill_host);
     }
 }

@@ -5,6 +5,7 @@ use runsc::cli;
 use super::bundle::{missing_binary, number_children, read_process_file, unresolvable};
 use super::clock;
 use super::process;
+use super::program;
 use super::store::{HostProcess, Process, Status};
 use super::wording::{fatal, missing_sandbox, CmdResult, Failure, Load};
 use super::{effective_status, wait_status, write_pid_file, Backoff, ForwardSignals, Sim};
@@ -59,6 +60,16 @@ impl Sim {
                     s.as_str()
                 )))
             }
+        }
+        if entry.real {
+            drop(locked);
+            return self.exec_real(opts, id, &args, &command, ugly_detach);
+        }
+        if let Some(unplayable) = program::unplayable(&args) {
+            return Err(fatal(format!(
+                "executing processes for container: executing command {command:?} in sandbox: {}",
+                program::unplayable_message(&unplayable)
+            )));
         }
         if missing_binary(&entry.rootfs, &args).is_some() {
             return Err(fatal(format!(

@@ -25,10 +25,14 @@
 //! it for a bare name. A missing or empty root means a purely simulated
 //! bundle in which every command exists.
 //!
-//! Simulated processes come from `config.json`'s `process.args` and
-//! annotations (see `program.rs`); each is played by a live host process (see
-//! `process.rs`) whose pid `state` and `--pid-file` report, which exits with
-//! the simulated status, and which never outlives its container's state.
+//! By default a container's processes run for real through the host-process
+//! engine (see `real.rs` and `crate::host`). With
+//! `FAKE_RUNSC_PROCESSES=simulated`, the simulated-program annotations, or
+//! no root filesystem to run in, processes are simulated instead: they come
+//! from `config.json`'s `process.args` and annotations (see `program.rs`);
+//! each is played by a live host process (see `process.rs`) whose pid
+//! `state` and `--pid-file` report, which exits with the simulated status,
+//! and which never outlives its container's state.
 //!
 //! Environment: `FAKE_RUNSC_TIME_SCALE` (`FAKE_RUNSC_TIME_SCALE=100` makes
 //! simulated time pass 100 times faster).
@@ -38,10 +42,12 @@ mod clock;
 mod control;
 mod create;
 mod exec;
+mod exec_real;
 mod inspect;
 mod output;
 mod process;
 mod program;
+mod real;
 mod store;
 mod wording;
 
@@ -164,6 +170,9 @@ fn out(text: &str) {
 pub fn effective_status(entry: &Entry) -> Status {
     match entry.status {
         Status::Stopped => Status::Stopped,
+        // A real container whose program failed to load stays created, as
+        // with runsc; its init process is gone by then.
+        Status::Created if entry.real => Status::Created,
         s if entry.init.host.is_some_and(|h| h.is_alive()) => s,
         _ => Status::Stopped,
     }
@@ -182,8 +191,13 @@ fn write_pid_file(path: Option<&Path>, pid: i32) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Records a signal for one process and wakes its helper.
+/// Records a signal for one process and wakes its helper; a real process
+/// gets the signal itself.
 fn deliver(locked: &Locked<'_>, entry: &mut Entry, pid: i32, sig: i32) -> Result<(), Failure> {
+    if entry.real {
+        real::signal(locked.store(), entry, pid, sig);
+        return Ok(());
+    }
     let process = if pid == 1 {
         Some(&mut entry.init)
     } else {
@@ -236,10 +250,14 @@ impl Sim {
     /// found dead although the entry says otherwise, the entry is read again:
     /// the process may have recorded its exit status just after the first read.
     fn read_settled(&self, id: &str) -> Result<Option<(Entry, Status)>, Failure> {
-        let Some(entry) = self.store.read(id)? else {
+        let Some(mut entry) = self.store.read(id)? else {
             return Ok(None);
         };
         let status = effective_status(&entry);
+        if status == Status::Stopped && entry.real {
+            real::refresh(&self.store, &mut entry);
+            return Ok(Some((entry, Status::Stopped)));
+        }
         if status == Status::Stopped && entry.status != Status::Stopped {
             return Ok(self.store.read(id)?.map(|e| (e, Status::Stopped)));
         }

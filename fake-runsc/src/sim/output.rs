@@ -156,6 +156,20 @@ pub fn stats_line(id: &str, processes: u64, running_nanos: u128) -> String {
     }))
 }
 
+/// One `events` stats line with figures measured from `/proc` for a
+/// container whose processes run for real.
+pub fn real_stats_line(id: &str, cpu_nanos: u64, memory_bytes: u64, pids: u64) -> String {
+    let mut stats = types::Stats::default();
+    stats.cpu.usage.total = cpu_nanos;
+    stats.memory.usage.usage = memory_bytes;
+    stats.pids.current = pids;
+    text(encode::encode_event(&types::Event {
+        r#type: types::Event::STATS.to_owned(),
+        id: id.to_owned(),
+        stats: Some(stats),
+    }))
+}
+
 /// `runsc wait`: `{"id":"ID","exitStatus":N}` and a newline.
 pub fn wait_json(id: &str, status: i32) -> String {
     text(encode::encode_wait(&types::WaitResult {
@@ -194,6 +208,7 @@ mod tests {
             },
             execs: vec![],
             next_pid: 2,
+            real: false,
         }
     }
 

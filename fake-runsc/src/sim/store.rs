@@ -115,6 +115,10 @@ pub struct Entry {
     pub execs: Vec<Process>,
     /// The next pid `exec` hands out inside the sandbox.
     pub next_pid: i32,
+    /// Its processes run for real in a sandbox of the host-process engine
+    /// (see `real.rs`) rather than as simulated programs.
+    #[serde(default)]
+    pub real: bool,
 }
 
 impl Entry {
@@ -271,7 +275,12 @@ impl Store {
     }
 }
 
-impl Locked<'_> {
+impl<'s> Locked<'s> {
+    /// The store this lock is held on.
+    pub fn store(&self) -> &'s Store {
+        self.store
+    }
+
     /// Reads one entry.
     pub fn read(&self, id: &str) -> Result<Option<Entry>, StoreError> {
         self.store.read(id)
@@ -413,6 +422,7 @@ mod tests {
             },
             execs: vec![],
             next_pid: 2,
+            real: false,
         };
         let locked = store.lock().unwrap();
         locked.write(&entry("b")).unwrap();

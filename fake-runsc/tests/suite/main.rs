@@ -37,5 +37,6 @@ mod replay_concurrency;
 mod replay_match;
 mod replay_reply;
 mod sim_cli;
+mod sim_real_processes;
 mod sim_replay_captures;
 mod testing_api;
