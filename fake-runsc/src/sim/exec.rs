@@ -98,11 +98,20 @@ impl Sim {
         });
         locked.write(&entry)?;
         drop(locked);
-        if opts.detach && !ugly_detach {
-            write_pid_file(opts.pid_file.as_deref(), child.id() as i32)?;
+        if !ugly_detach {
             if let Some(path) = opts.internal_pid_file.as_deref() {
                 write_pid_file(Some(path), pid)?;
             }
+            // In the foreground runsc writes its own pid: it is the process
+            // that waits and forwards signals.
+            let waiter = if opts.detach {
+                child.id()
+            } else {
+                std::process::id()
+            };
+            write_pid_file(opts.pid_file.as_deref(), waiter as i32)?;
+        }
+        if opts.detach && !ugly_detach {
             return Ok(0);
         }
         let handlers = ForwardSignals::install();

@@ -39,6 +39,7 @@ mod control;
 mod create;
 mod exec;
 mod inspect;
+mod log;
 mod output;
 mod process;
 mod program;
@@ -70,6 +71,10 @@ pub fn run(invocation: &Invocation) -> i32 {
             return 128;
         }
     };
+    let mut logs = match log::Logs::open(&invocation.global, invocation.command.name()) {
+        Ok(logs) => logs,
+        Err(failure) => return report(failure),
+    };
     let sim = Sim {
         store: Store::new(invocation.global.root.as_deref()),
         scale,
@@ -98,12 +103,17 @@ pub fn run(invocation: &Invocation) -> i32 {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            let mut stderr = std::io::stderr();
-            let _ = stderr.write_all(failure.stderr.as_bytes());
-            let _ = stderr.flush();
-            failure.code
+            logs.failed(&failure);
+            report(failure)
         }
     }
+}
+
+fn report(failure: Failure) -> i32 {
+    let mut stderr = std::io::stderr();
+    let _ = stderr.write_all(failure.stderr.as_bytes());
+    let _ = stderr.flush();
+    failure.code
 }
 
 /// Entry of the hidden helper (`fake-runsc __sim proc ROOT ID PID`) that
