@@ -34,5 +34,6 @@ mod replay_concurrency;
 mod replay_match;
 mod replay_reply;
 mod sim_cli;
+mod sim_log_files;
 mod sim_replay_captures;
 mod testing_api;
