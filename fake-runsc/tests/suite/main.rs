@@ -33,6 +33,7 @@ mod replay_committed;
 mod replay_concurrency;
 mod replay_match;
 mod replay_reply;
+mod sim_check_order;
 mod sim_cli;
 mod sim_log_files;
 mod sim_replay_captures;
