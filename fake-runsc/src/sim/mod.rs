@@ -18,6 +18,9 @@
 //! - `exec --detach` without `--pid-file` passes `--pid-file=...` to the
 //!   command and exits 128.
 //! - Any id argument may be a unique prefix of a container id (even `""`).
+//! - `--log` and `--debug-log` are opened before the call and get the lines
+//!   a failure adds (see `log.rs`); a `--log` that cannot be opened fails
+//!   the call with exit 128.
 //!
 //! Commands are looked up as runsc does only when the bundle's root
 //! filesystem exists on the host: an absolute `argv[0]` must exist in it (else

@@ -374,6 +374,12 @@ fn proc_stat(pid: i32) -> Option<ProcStat> {
     })
 }
 
+/// Whether an error means "no such container": runsc reads a `--root` that
+/// is missing or a regular file as an empty root.
+fn is_absent(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(nix::libc::ENOTDIR)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,10 +444,4 @@ mod tests {
             Resolved::Found(Box::new(entry("b")))
         );
     }
-}
-
-/// Whether an error means "no such container": runsc reads a `--root` that
-/// is missing or a regular file as an empty root.
-fn is_absent(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(nix::libc::ENOTDIR)
 }

@@ -244,6 +244,7 @@ fn the_simulators_log_matches_the_recorded_lifecycle_under_each_format() {
 #[test]
 fn the_simulator_opens_its_logs_as_runsc_does() {
     let fake = common::binary();
+    let stamp = Regex::new(r"\d{8}-\d{6}\.\d{6}").expect("a regex");
     let mut compared = 0;
     for prefix in ["log-open-", "log-format-", "log-debug-", "log-panic-"] {
         for case in cases(prefix) {
@@ -286,10 +287,7 @@ fn the_simulator_opens_its_logs_as_runsc_does() {
                     .flatten()
                     .map(|e| {
                         let name = e.file_name().to_string_lossy().into_owned();
-                        Regex::new(r"\d{8}-\d{6}\.\d{6}")
-                            .expect("a regex")
-                            .replace(&name, "{stamp}")
-                            .into_owned()
+                        stamp.replace(&name, "{stamp}").into_owned()
                     })
                     .collect();
                 assert_eq!(
