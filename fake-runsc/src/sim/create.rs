@@ -263,10 +263,18 @@ impl Sim {
         };
         let id = opts.id.as_str();
         if self.store.read(id)?.is_some() {
-            let spec = read_spec(opts.bundle.as_deref())?;
-            return self
-                .create_entry(id, spec, "running container: creating container: ")
-                .map(|_| 0);
+            read_spec(opts.bundle.as_deref())?;
+            let locked = self.store.lock()?;
+            if let Some(existing) = locked.read(id)? {
+                // As in create: the failure removes the existing container's
+                // state, and the simulator ends its orphaned sandbox.
+                locked.remove(id)?;
+                existing.host_processes().for_each(process::kill_host);
+                return Err(fatal(
+                    "running container: creating container: cannot lock container metadata file: \
+                     container already exists",
+                ));
+            }
         }
         let dir = absolute(image_path);
         let image = dir.join("checkpoint.img");
