@@ -181,13 +181,6 @@ async fn replayed_runsc_failures_are_errors_and_exit_128_is_an_exit_code() {
                     LogSetup::None => None,
                     LogSetup::Text | LogSetup::Json => Some(dir.path().join("runsc.log")),
                 };
-                if log.writable() && matches!(case, Case::RunExits128 | Case::ExecExits128) {
-                    // runsc creates its log on every call; replay writes the
-                    // log only when a step has lines, so an earlier call's
-                    // file stands in.
-                    std::fs::write(log_path.as_deref().expect("a log path"), "")
-                        .expect("the log file");
-                }
                 let scenario = Scenario::new().step(step(case, log, log_path.as_deref()));
                 let fake = FakeRuntime::start(&scenario).expect("the fake starts");
                 let builder = Runsc::builder()
@@ -205,6 +198,10 @@ async fn replayed_runsc_failures_are_errors_and_exit_128_is_an_exit_code() {
                         err.runsc_error().is_some(),
                         "{what}: runsc's logged error is kept: {err}"
                     );
+                }
+                if let (Some(path), true) = (&log_path, log.writable()) {
+                    // runsc creates its log on every call, and so does replay.
+                    assert!(path.exists(), "{what}: replay created {}", path.display());
                 }
                 check(&what, result, &expected(case, log));
                 fake.verify().unwrap_or_else(|e| panic!("{what}: {e}"));
