@@ -31,6 +31,8 @@ use super::wording::Failure;
 pub struct Logs {
     error: Option<File>,
     debug: Option<(File, DebugFormat)>,
+    /// The subcommand's usage, which some failures print before the message.
+    usage: &'static str,
 }
 
 /// `--debug-log-format`.
@@ -45,7 +47,10 @@ impl Logs {
     /// Opens the files `global` names, as runsc does before running
     /// `command`; a file it cannot open ends the call as runsc's does.
     pub fn open(global: &GlobalOptions, command: &str) -> Result<Self, Failure> {
-        let mut logs = Self::default();
+        let mut logs = Self {
+            usage: crate::argv::subcommand_usage(command).unwrap_or_default(),
+            ..Self::default()
+        };
         if let Some(path) = &global.log {
             let file = append(path, 0o644).map_err(|e| {
                 early_fatal(format!(
@@ -97,6 +102,11 @@ impl Logs {
             return;
         }
         let message = message_of(failure);
+        // The usage goes to stderr only; the log gets the error.
+        let message = match message.strip_prefix(self.usage) {
+            Some(rest) if !self.usage.is_empty() => rest,
+            _ => message,
+        };
         let time = rfc3339_nano(now_nanos());
         if let Some(file) = &mut self.error {
             let line = format!(

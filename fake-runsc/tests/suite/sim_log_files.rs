@@ -305,6 +305,39 @@ fn the_simulator_opens_its_logs_as_runsc_does() {
     assert!(compared >= 10, "only {compared} log cases compared");
 }
 
+/// A failure that prints the usage before its message logs the message
+/// only (runsc 20221219 logged exactly this line for the same call).
+#[test]
+fn a_failure_after_the_usage_logs_its_message_only() {
+    let place = Place::new("usage");
+    let process = place.path("{tmp}/process.json");
+    std::fs::write(&process, r#"{"args": ["true"], "cwd": "/"}"#).expect("process.json");
+    let args: Vec<String> = [
+        "--root={root}",
+        "--log={tmp}/runsc.log",
+        "exec",
+        "--process",
+        "{tmp}/process.json",
+        "{id}",
+        "echo",
+        "hi",
+    ]
+    .iter()
+    .map(|a| place.fill(a))
+    .collect();
+    let got = call(&common::binary(), &args);
+    assert_eq!(got.code, Some(128), "{}", got.stderr);
+    assert!(
+        got.stderr.starts_with("exec [command options]"),
+        "{}",
+        got.stderr
+    );
+    assert_eq!(
+        normalise(&read(&place.path("{tmp}/runsc.log"))),
+        r#"{"msg":"parsing process spec: a container-id is required","level":"error","time":"{time}"}"#
+    );
+}
+
 /// Real runsc, or `None` (with a loud SKIP) when this machine cannot run it;
 /// under `CI` a missing runsc or root fails instead.
 fn real_runsc() -> Option<PathBuf> {
