@@ -11,6 +11,11 @@ use super::{deliver, effective_status, out, with_entry, Backoff, Sim};
 impl Sim {
     /// `kill ID [SIGNAL]`.
     pub fn kill(&self, opts: &cli::Kill) -> CmdResult {
+        // runsc checks its flags before it loads the container (`--pid=0`
+        // is its unset value).
+        if opts.all && opts.pid.is_some_and(|pid| pid != 0) {
+            return Err(fatal("it is invalid to specify both --all and --pid"));
+        }
         let id = &self.resolve(opts.id.as_str(), Load::Container)?;
         let signal = opts
             .signal
@@ -114,6 +119,11 @@ impl Sim {
 
     /// `wait ID`, `wait --pid`, `wait --rootpid`.
     pub fn wait(&self, opts: &cli::Wait) -> CmdResult {
+        // Checked before the container is loaded; -1 is runsc's unset value.
+        let set = |v: Option<i64>| v.is_some_and(|pid| pid != -1);
+        if set(opts.pid) && set(opts.rootpid) {
+            return Err(fatal("only one of -pid and -rootPid can be set"));
+        }
         let entry = self.find(opts.id.as_str(), Load::Container)?;
         let id = &entry.id;
         if let Some(pid) = opts.pid.or(opts.rootpid) {

@@ -7,26 +7,57 @@ use runsc::cli;
 
 use super::bundle::{absolute, missing_binary, number_children, read_spec, Spec};
 use super::clock;
+use super::log::go_errno;
 use super::process;
 use super::program::{self, Program};
 use super::real;
+use super::store::StoreError;
 use super::store::{Entry, HostProcess, Process, Status};
 use super::wording::{fatal, missing_container, CmdResult, Failure, Load};
-use super::{effective_status, with_entry, write_pid_file, Backoff, ForwardSignals, Sim};
+use super::{effective_status, with_entry, Backoff, ForwardSignals, Sim};
 use crate::signals::{signaled, SIGKILL};
 
 impl Sim {
     /// `create`: registers the container and starts its sandbox process.
     pub fn create(&self, opts: &cli::Create) -> CmdResult {
         let spec = read_spec(opts.bundle.as_deref())?;
+        let prefix = "creating container: ";
         let host = self.create_entry(
             opts.id.as_str(),
             spec,
             opts.console_socket.as_deref(),
-            "creating container: ",
+            prefix,
         )?;
-        write_pid_file(opts.pid_file.as_deref(), host.pid)?;
+        self.write_created_pid_file(opts.id.as_str(), host, opts.pid_file.as_deref(), prefix)?;
         Ok(0)
+    }
+
+    /// Writes the pid file of a new container; when that fails runsc
+    /// destroys the container, so the id is free again.
+    fn write_created_pid_file(
+        &self,
+        id: &str,
+        host: HostProcess,
+        path: Option<&Path>,
+        prefix: &str,
+    ) -> Result<(), Failure> {
+        let Some(path) = path else {
+            return Ok(());
+        };
+        std::fs::write(path, host.pid.to_string()).map_err(|e| {
+            if let Ok(locked) = self.store.lock() {
+                match locked.read(id) {
+                    Ok(Some(entry)) => end_processes(&self.store, &entry),
+                    _ => process::kill_host(host),
+                }
+                let _ = locked.remove(id);
+            }
+            fatal(format!(
+                "{prefix}error writing PID file: open {}: {}",
+                path.display(),
+                go_errno(&e)
+            ))
+        })
     }
 
     fn create_entry(
@@ -45,7 +76,10 @@ impl Sim {
                 spec.bundle.display()
             )));
         }
-        let locked = self.store.lock()?;
+        let locked = self
+            .store
+            .lock()
+            .map_err(|e| unusable_root(&e, id, prefix))?;
         if let Some(existing) = locked.read(id)? {
             // runsc's failed create cleans up after itself and removes the
             // existing container's metadata too; its sandbox is orphaned.
@@ -160,13 +194,9 @@ impl Sim {
                 )));
             }
         }
-        let host = self.create_entry(
-            id,
-            spec,
-            opts.console_socket.as_deref(),
-            "running container: creating container: ",
-        )?;
-        write_pid_file(opts.pid_file.as_deref(), host.pid)?;
+        let prefix = "running container: creating container: ";
+        let host = self.create_entry(id, spec, opts.console_socket.as_deref(), prefix)?;
+        self.write_created_pid_file(id, host, opts.pid_file.as_deref(), prefix)?;
         let handlers = if opts.detach {
             None
         } else {
@@ -218,6 +248,11 @@ impl Sim {
     pub fn delete(&self, opts: &cli::Delete) -> CmdResult {
         for id in &opts.ids {
             let id = id.as_str();
+            // A missing id needs no lock: runsc's `delete --force` passes
+            // even when --root is a file or not writable.
+            if opts.force && self.store.read(id)?.is_none() {
+                continue;
+            }
             let locked = self.store.lock()?;
             let Some(entry) = locked.read(id)? else {
                 if opts.force {
@@ -270,7 +305,28 @@ impl Sim {
 
     /// `restore ID`: like `run`, from the bundle, once a checkpoint image exists.
     pub fn restore(&self, opts: &cli::Restore) -> CmdResult {
-        let dir = absolute(opts.image_path.as_deref().unwrap_or(Path::new(".")));
+        // runsc checks the flag first, then creates the container (failing,
+        // and removing the existing one's state, on an id in use), and only
+        // then opens the image.
+        let Some(image_path) = opts.image_path.as_deref() else {
+            return Err(fatal("image-path flag must be provided"));
+        };
+        let id = opts.id.as_str();
+        if self.store.read(id)?.is_some() {
+            read_spec(opts.bundle.as_deref())?;
+            let locked = self.store.lock()?;
+            if let Some(existing) = locked.read(id)? {
+                // As in create: the failure removes the existing container's
+                // state, and the simulator ends its orphaned sandbox.
+                locked.remove(id)?;
+                existing.host_processes().for_each(process::kill_host);
+                return Err(fatal(
+                    "running container: creating container: cannot lock container metadata file: \
+                     container already exists",
+                ));
+            }
+        }
+        let dir = absolute(image_path);
         let image = dir.join("checkpoint.img");
         if !image.exists() {
             let shown = image.display();
@@ -303,4 +359,27 @@ fn end_processes(store: &super::store::Store, entry: &Entry) {
     } else {
         entry.host_processes().for_each(process::kill_host);
     }
+}
+
+/// runsc's words when `--root` cannot hold a new container: a root that is
+/// not a directory cannot be made, an unwritable one cannot take the lock.
+fn unusable_root(e: &StoreError, id: &str, prefix: &str) -> Failure {
+    let root = e.path.display();
+    if e.source.kind() == std::io::ErrorKind::AlreadyExists {
+        return fatal(format!(
+            "{prefix}creating container root directory \"{root}\": mkdir {root}: not a directory"
+        ));
+    }
+    if e.action == "lock" {
+        let lock = e.path.join(format!("{id}_sandbox:{id}.lock"));
+        let lock = lock.display();
+        return fatal(format!(
+            "{prefix}cannot lock container metadata file: acquiring lock on \"{lock}\": open {lock}: {}",
+            go_errno(&e.source)
+        ));
+    }
+    fatal(format!(
+        "{prefix}creating container root directory \"{root}\": mkdir {root}: {}",
+        go_errno(&e.source)
+    ))
 }

@@ -18,6 +18,9 @@
 //! - `exec --detach` without `--pid-file` passes `--pid-file=...` to the
 //!   command and exits 128.
 //! - Any id argument may be a unique prefix of a container id (even `""`).
+//! - `--log` and `--debug-log` are opened before the call and get the lines
+//!   a failure adds (see `log.rs`); a `--log` that cannot be opened fails
+//!   the call with exit 128.
 //!
 //! Commands are looked up as runsc does only when the bundle's root
 //! filesystem exists on the host: an absolute `argv[0]` must exist in it (else
@@ -44,6 +47,7 @@ mod create;
 mod exec;
 mod exec_real;
 mod inspect;
+mod log;
 mod output;
 mod process;
 mod program;
@@ -76,6 +80,10 @@ pub fn run(invocation: &Invocation) -> i32 {
             return 128;
         }
     };
+    let mut logs = match log::Logs::open(&invocation.global, invocation.command.name()) {
+        Ok(logs) => logs,
+        Err(failure) => return report(failure),
+    };
     let sim = Sim {
         store: Store::new(invocation.global.root.as_deref()),
         scale,
@@ -104,12 +112,17 @@ pub fn run(invocation: &Invocation) -> i32 {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            let mut stderr = std::io::stderr();
-            let _ = stderr.write_all(failure.stderr.as_bytes());
-            let _ = stderr.flush();
-            failure.code
+            logs.failed(&failure);
+            report(failure)
         }
     }
+}
+
+fn report(failure: Failure) -> i32 {
+    let mut stderr = std::io::stderr();
+    let _ = stderr.write_all(failure.stderr.as_bytes());
+    let _ = stderr.flush();
+    failure.code
 }
 
 /// Entry of the hidden helper (`fake-runsc __sim proc ROOT ID PID`) that

@@ -233,7 +233,7 @@ impl Store {
                     path,
                     source: io::Error::new(io::ErrorKind::InvalidData, e),
                 }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) if is_absent(&e) => Ok(None),
             Err(e) => Err(StoreError {
                 action: "read",
                 path,
@@ -246,7 +246,7 @@ impl Store {
     pub fn list(&self) -> Result<Vec<Entry>, StoreError> {
         let dir = match fs::read_dir(&self.root) {
             Ok(dir) => dir,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if is_absent(&e) => return Ok(Vec::new()),
             Err(e) => {
                 return Err(StoreError {
                     action: "list",
@@ -381,6 +381,12 @@ fn proc_stat(pid: i32) -> Option<ProcStat> {
         start_time,
         dead: state == b"Z" || state == b"X",
     })
+}
+
+/// Whether an error means "no such container": runsc reads a `--root` that
+/// is missing or a regular file as an empty root.
+fn is_absent(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(nix::libc::ENOTDIR)
 }
 
 #[cfg(test)]
