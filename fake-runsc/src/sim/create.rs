@@ -117,7 +117,14 @@ impl Sim {
         };
         if real {
             let bundle = entry.bundle.clone();
-            let host = real::create(&self.store, id, &bundle, console_socket, prefix)?;
+            let host = real::create(
+                &self.store,
+                id,
+                &bundle,
+                console_socket,
+                prefix,
+                &mut self.warnings.borrow_mut(),
+            )?;
             entry.init.host = Some(host);
             if let Err(e) = locked.write(&entry) {
                 real::destroy(&self.store, id);

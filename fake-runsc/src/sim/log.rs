@@ -95,6 +95,21 @@ impl Logs {
         Ok(logs)
     }
 
+    /// Records a warning of the fake's own (not runsc's): a warning-level
+    /// line in `--log` and in `--debug-log`, which a client reading errors
+    /// passes over.
+    pub fn warn(&mut self, message: &str) {
+        let time = rfc3339_nano(now_nanos());
+        if let Some(file) = &mut self.error {
+            let line = format!(
+                "{{\"msg\":{},\"level\":\"warning\",\"time\":\"{time}\"}}",
+                go_json_string(message)
+            );
+            let _ = file.write_all(line.as_bytes());
+        }
+        self.debug_warning(message, &time);
+    }
+
     /// Records a failed call: runsc's `util.Fatalf` (exit 128 with a message)
     /// writes both logs; a Go panic or a silent exit writes neither.
     pub fn failed(&mut self, failure: &Failure) {
@@ -115,17 +130,21 @@ impl Logs {
             );
             let _ = file.write_all(line.as_bytes());
         }
+        self.debug_warning(&format!("FATAL ERROR: {message}"), &time);
+    }
+
+    /// A warning-level line in `--debug-log`, in its format.
+    fn debug_warning(&mut self, warning: &str, time: &str) {
         if let Some((file, format)) = &mut self.debug {
-            let warning = format!("FATAL ERROR: {message}");
             let line = match format {
-                DebugFormat::Text => glog_warning(&warning),
+                DebugFormat::Text => glog_warning(warning),
                 DebugFormat::Json => format!(
                     "{{\"msg\":{},\"level\":\"warning\",\"time\":\"{time}\"}}\n",
-                    go_json_string(&warning)
+                    go_json_string(warning)
                 ),
                 DebugFormat::JsonK8s => format!(
                     "{{\"log\":{},\"level\":\"warning\",\"time\":\"{time}\"}}\n",
-                    go_json_string(&warning)
+                    go_json_string(warning)
                 ),
             };
             let _ = file.write_all(line.as_bytes());

@@ -87,6 +87,7 @@ pub fn run(invocation: &Invocation) -> i32 {
     let sim = Sim {
         store: Store::new(invocation.global.root.as_deref()),
         scale,
+        warnings: Default::default(),
     };
     let result = match &invocation.command {
         Subcommand::List(o) => sim.list(o),
@@ -109,6 +110,9 @@ pub fn run(invocation: &Invocation) -> i32 {
             invocation.command.name()
         ))),
     };
+    for warning in sim.warnings.take() {
+        logs.warn(warning);
+    }
     match result {
         Ok(code) => code,
         Err(failure) => {
@@ -172,6 +176,8 @@ pub struct Sim {
     pub store: Store,
     /// The time scale.
     pub scale: TimeScale,
+    /// Warnings for the call's logs (how real processes are confined).
+    pub warnings: std::cell::RefCell<Vec<&'static str>>,
 }
 
 fn out(text: &str) {

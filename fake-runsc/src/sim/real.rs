@@ -88,19 +88,19 @@ fn load_spec(bundle: &Path) -> Result<Spec, Failure> {
 }
 
 /// Creates the sandbox of container `id` and its waiting init process;
-/// the init process's host identity.
+/// the init process's host identity. A warning about how the processes are
+/// confined (the host level) goes to `warnings`, for the call's logs.
 pub fn create(
     store: &Store,
     id: &str,
     bundle: &Path,
     console_socket: Option<&Path>,
     prefix: &str,
+    warnings: &mut Vec<&'static str>,
 ) -> Result<HostProcess, Failure> {
     let spec = load_spec(bundle)?;
     let level = Level::detect().map_err(|e| fatal(format!("{prefix}{e}")))?;
-    if let Some(warning) = level.warning() {
-        log_warning(warning);
-    }
+    warnings.extend(level.warning());
     let filesystem = Filesystem::from_spec(&spec, bundle);
     let mut launch = spec
         .process()
@@ -124,13 +124,6 @@ pub fn create(
             "{prefix}cannot create sandbox: the sandbox process exited at once"
         ))
     })
-}
-
-/// The one-line warning about the host level, on stderr where runsc's
-/// debug output would go.
-fn log_warning(warning: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{warning}");
 }
 
 /// Lets the init process run its program.

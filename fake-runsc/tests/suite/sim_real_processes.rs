@@ -168,3 +168,35 @@ fn simulated_programs_on_request_name_what_they_cannot_play() {
         ));
     simulated(&["delete", "--force", &id]).assert().success();
 }
+
+#[test]
+fn the_host_level_says_so_in_the_logs_and_not_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let bundle = dir.path().join("bundle");
+    let log = dir.path().join("log.json");
+    let debug = dir.path().join("debug.log");
+    fake_runsc::testing::write_host_bundle(&bundle, &["true"]).unwrap();
+    let id = format!("host-level-{}", std::process::id());
+    let output = fake(&root)
+        .env("FAKE_RUNSC_HOST_LEVEL", "host")
+        .arg(format!("--log={}", log.display()))
+        .arg(format!("--debug-log={}", debug.display()))
+        .args(["run", &format!("--bundle={}", bundle.display()), &id])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("\"level\":\"warning\"") && log.contains("only cwd and env applied"),
+        "{log}"
+    );
+    assert!(!log.contains("\"level\":\"error\""), "{log}");
+    let debug = std::fs::read_to_string(&debug).unwrap();
+    assert_eq!(debug.lines().count(), 1, "{debug}");
+    assert!(
+        debug.starts_with('W') && debug.contains("only cwd and env applied"),
+        "{debug}"
+    );
+}
