@@ -1,11 +1,16 @@
-//! Reading argv as runsc 20221219 reads it, and refusing it with runsc's own
-//! words, usage text and exit status when runsc would refuse it.
+//! Reading argv as a given runsc release reads it (20221219 unless told
+//! otherwise), and refusing it with runsc's own words, usage text and exit
+//! status when runsc would refuse it.
 //!
 //! The usage texts in `usage/` were captured byte for byte from runsc
-//! 20221219 (`runsc <subcommand> -h` and `runsc nosuch`).
+//! 20221219 (`runsc <subcommand> -h` and `runsc nosuch`), except those of
+//! the subcommands 20221219 lacks (`update`, `fscheckpoint`), which are
+//! written from 20260817's source and no recording confirms. Newer releases
+//! print the 20221219 texts for the subcommands both have (not confirmed).
 
 use std::ffi::OsString;
 
+use runsc::cli::goflag::{self, FlagValue};
 use runsc::cli::{Invocation, ParseError, Release, Subcommand};
 
 use crate::exit::EXIT_UNSUPPORTED;
@@ -41,6 +46,23 @@ pub fn missing_in_runsc(command: &str) -> bool {
         && table(Release::RECORDED).command(command).is_none()
 }
 
+/// Chooses the release to parse as from the value of `FAKE_RUNSC_RELEASE`
+/// (unset or empty: the recorded release, 20221219).
+pub fn release_from(value: Option<&std::ffi::OsStr>) -> Result<Release, String> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(Release::RECORDED);
+    };
+    value.to_str().and_then(|v| v.parse().ok()).ok_or_else(|| {
+        let known: Vec<&str> = Release::ALL.iter().map(|r| r.as_str()).collect();
+        format!(
+            "fake-runsc: FAKE_RUNSC_RELEASE={} names no runsc release the fake knows; set it to one of {} or unset it (default {})",
+            value.to_string_lossy(),
+            known.join(", "),
+            Release::RECORDED
+        )
+    })
+}
+
 /// "a, b and c".
 fn answered() -> String {
     let all: Vec<&str> = commands().collect();
@@ -69,6 +91,8 @@ pub fn subcommand_usage(command: &str) -> Option<&'static str> {
         "wait" => include_str!("usage/wait.txt"),
         "checkpoint" => include_str!("usage/checkpoint.txt"),
         "restore" => include_str!("usage/restore.txt"),
+        "update" => include_str!("usage/update.txt"),
+        "fscheckpoint" => include_str!("usage/fscheckpoint.txt"),
         _ => return None,
     })
 }
@@ -89,15 +113,32 @@ pub struct Refusal {
 /// Parses argv (without the program name) as runsc 20221219 does, or says
 /// how runsc would refuse it. Never panics, whatever the bytes.
 pub fn parse(args: &[OsString]) -> Result<Invocation, Refusal> {
-    let invocation = Invocation::parse(args.iter().cloned()).map_err(|e| refusal(&e))?;
+    parse_for(Release::RECORDED, args)
+}
+
+/// Parses argv (without the program name) as runsc `release` does, or says
+/// how it would refuse it. Never panics, whatever the bytes.
+pub fn parse_for(release: Release, args: &[OsString]) -> Result<Invocation, Refusal> {
+    // runsc loads its config (and checks the platform's name) after the
+    // global flags, `--help` and `--version`, before it looks at the
+    // subcommand: even `list` and an unknown subcommand fail on it.
+    if let Ok((globals, _)) =
+        goflag::parse_flags(args, &runsc::cli::flags::table(release).global, release)
+    {
+        let asked = |name| matches!(globals.get(name), Some(FlagValue::Bool(true)));
+        if let (Some(FlagValue::Str(platform)), false) = (
+            globals.get("platform"),
+            ["version", "help", "h"].into_iter().any(asked),
+        ) {
+            let platform = platform.to_string_lossy();
+            if !release.platforms().contains(&platform.as_ref()) {
+                return Err(unknown_platform(&platform));
+            }
+        }
+    }
+    let invocation =
+        Invocation::parse_for(release, args.iter().cloned()).map_err(|e| refusal(release, &e))?;
     match &invocation.command {
-        // runsc 20221219 has no `update`; it answers as for any unknown subcommand.
-        Subcommand::Update(_) => Err(Refusal {
-            stdout: String::new(),
-            stderr: RUNSC_USAGE.to_owned(),
-            exit_code: 128,
-            reason: "unknown subcommand \"update\" (runsc 20221219 has none)".to_owned(),
-        }),
         Subcommand::Exec(exec) if exec.args.is_empty() && exec.process.is_none() => Err(Refusal {
             stdout: String::new(),
             stderr: format!("{}{EXEC_SPEC_REQUIRED}", include_str!("usage/exec.txt")),
@@ -108,7 +149,54 @@ pub fn parse(args: &[OsString]) -> Result<Invocation, Refusal> {
     }
 }
 
-fn refusal(error: &ParseError) -> Refusal {
+/// runsc's `util.Fatalf` before its log is set up: a glog warning line and
+/// the message, both on stderr, exit 128 (checked on real 20221219).
+fn unknown_platform(platform: &str) -> Refusal {
+    let message = format!("unknown platform: {platform}");
+    Refusal {
+        stdout: String::new(),
+        stderr: format!(
+            "{} util.go:64] FATAL ERROR: {message}\n{message}\n",
+            glog_header()
+        ),
+        exit_code: 128,
+        reason: message,
+    }
+}
+
+/// glog's line header for a warning: `WMMDD hh:mm:ss.uuuuuu PID` (UTC here).
+fn glog_header() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (_, month, day) = civil_date(secs / 86_400);
+    let of_day = secs % 86_400;
+    format!(
+        "W{month:02}{day:02} {:02}:{:02}:{:02}.{:06} {:>7}",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        now.subsec_micros(),
+        std::process::id()
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01.
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+fn refusal(release: Release, error: &ParseError) -> Refusal {
     let usage = |command: &str| subcommand_usage(command).unwrap_or(RUNSC_USAGE);
     let stderr = match error {
         ParseError::GlobalFlag(message) => format!("{message}\n{RUNSC_USAGE}"),
@@ -133,6 +221,13 @@ fn refusal(error: &ParseError) -> Refusal {
                 exit_code: EXIT_UNSUPPORTED,
                 reason: format!("subcommand {name:?} is not implemented by fake-runsc"),
             }
+        }
+        // 20260817 adds a last line (from its source; no recording confirms it).
+        ParseError::SubcommandFlag { command, message } if release >= Release::R20260817 => {
+            format!(
+                "{message}\n{}failed to parse flags for {command:?}: {message}\n",
+                usage(command)
+            )
         }
         ParseError::SubcommandFlag { command, message } => {
             format!("{message}\n{}", usage(command))

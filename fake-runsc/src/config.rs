@@ -18,6 +18,10 @@ pub const ENV_SESSION: &str = "FAKE_RUNSC_SESSION";
 /// Selects record mode and names the scenario the recorder appends to
 /// (the real runsc it stands in front of is `FAKE_RUNSC_REAL`).
 pub const ENV_RECORD: &str = "FAKE_RUNSC_RECORD";
+/// Names the runsc release whose command line the fake speaks
+/// (`20221219`, `20241021`, `20260817`); unset, a replayed scenario's
+/// `runsc_version` decides, else 20221219.
+pub const ENV_RELEASE: &str = "FAKE_RUNSC_RELEASE";
 /// The session file's name inside `--root`.
 pub const SESSION_FILE: &str = "fake-runsc-session.json";
 
@@ -117,6 +121,34 @@ fn mode_from(
         }
     }
     Ok(Mode::Simulate)
+}
+
+/// The release a scenario's header names (`runsc_version`), read on its
+/// own so that only replay pays for it; `None` when it names none.
+pub fn scenario_release(path: &Path) -> Result<Option<runsc::cli::Release>, Error> {
+    #[derive(Deserialize)]
+    struct Header {
+        #[serde(default)]
+        runsc_version: Option<String>,
+    }
+    let bytes = std::fs::read(path).map_err(Error::io(format!(
+        "cannot read the scenario {}",
+        path.display()
+    )))?;
+    let header: Header = serde_json::from_slice(&bytes).map_err(|e| Error::ScenarioRelease {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    header
+        .runsc_version
+        .map(|v| {
+            v.parse()
+                .map_err(|e: runsc::cli::UnknownRelease| Error::ScenarioRelease {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })
+        })
+        .transpose()
 }
 
 #[cfg(test)]

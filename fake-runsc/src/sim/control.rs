@@ -10,11 +10,20 @@ use super::{deliver, effective_status, out, with_entry, Backoff, Sim};
 impl Sim {
     /// `kill ID [SIGNAL]`.
     pub fn kill(&self, opts: &cli::Kill) -> CmdResult {
+        if let Some(failure) = super::newer::kill_modes_clash(self.release, opts) {
+            return Err(failure);
+        }
         let id = &self.resolve(opts.id.as_str(), Load::Container)?;
         let signal = opts
             .signal
             .clone()
             .unwrap_or_else(|| Signal::Name("TERM".to_owned()));
+        if let Some(pgid) = opts.pgid.filter(|p| *p != 0) {
+            let Some(sig) = signal.to_number() else {
+                return Err(fatal(format!("unknown signal {:?}", signal.to_arg())));
+            };
+            return self.kill_pgid(id, pgid, sig);
+        }
         let mut settle = false;
         with_entry(self, id, missing_container, |locked, mut entry| {
             let Some(sig) = signal.to_number() else {
@@ -105,6 +114,9 @@ impl Sim {
 
     /// `wait ID`, `wait --pid`, `wait --rootpid`.
     pub fn wait(&self, opts: &cli::Wait) -> CmdResult {
+        if let Some(result) = self.wait_mode(opts) {
+            return result;
+        }
         let entry = self.find(opts.id.as_str(), Load::Container)?;
         let id = &entry.id;
         if let Some(pid) = opts.pid.or(opts.rootpid) {
