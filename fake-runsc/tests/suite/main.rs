@@ -23,6 +23,7 @@ mod diagnostics;
 mod layering;
 mod lifecycle;
 mod record_proxy;
+mod releases;
 mod reliability_big_output;
 mod reliability_concurrency;
 mod reliability_faults;
