@@ -160,9 +160,15 @@ impl Sim {
                 )));
                 };
                 deliver(locked, &mut entry, leader, sig)?;
-                Ok(0)
+                Ok(leader == 1 && process::is_fatal(sig))
             },
         )
+        .map(|settle| {
+            if settle {
+                self.settle(id);
+            }
+            0
+        })
     }
 }
 

@@ -35,5 +35,6 @@ mod replay_concurrency;
 mod replay_match;
 mod replay_reply;
 mod sim_cli;
+mod sim_releases;
 mod sim_replay_captures;
 mod testing_api;
