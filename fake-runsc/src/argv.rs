@@ -18,8 +18,31 @@ use crate::exit::EXIT_UNSUPPORTED;
 /// runsc's top-level usage, printed for unknown subcommands and global flag errors.
 pub const RUNSC_USAGE: &str = include_str!("usage/runsc.txt");
 
-/// What `runsc --version` prints (on stdout).
+/// What `runsc --version` prints (on stdout): Debian's runsc 20221219.
 pub const RUNSC_VERSION: &str = "runsc version 0.0~20221219.0\nspec: 1.0.2-dev\n";
+
+/// The OCI runtime-spec version a release reports (`--version`, `state`,
+/// `list`). 20221219: recorded. Newer: the runtime-spec module of the
+/// release's `go.mod`, not confirmed by a recording.
+pub fn spec_version(release: Release) -> &'static str {
+    match release {
+        Release::R20221219 => "1.0.2-dev",
+        Release::R20241021 => "1.1.0-rc.1",
+        Release::R20260817 => "1.2.1",
+    }
+}
+
+/// What `runsc --version` prints for `release`. Newer releases are assumed
+/// to be upstream builds, which name their release tag (not confirmed).
+pub fn version_text(release: Release) -> String {
+    match release {
+        Release::R20221219 => RUNSC_VERSION.to_owned(),
+        newer => format!(
+            "runsc version release-{newer}.0\nspec: {}\n",
+            spec_version(newer)
+        ),
+    }
+}
 
 /// What runsc prints when `exec` gets neither a command nor `--process`.
 const EXEC_SPEC_REQUIRED: &str =
@@ -202,7 +225,7 @@ fn refusal(release: Release, error: &ParseError) -> Refusal {
         ParseError::GlobalFlag(message) => format!("{message}\n{RUNSC_USAGE}"),
         ParseError::Version => {
             return Refusal {
-                stdout: RUNSC_VERSION.to_owned(),
+                stdout: version_text(release),
                 stderr: String::new(),
                 exit_code: error.exit_code(),
                 reason: error.to_string(),

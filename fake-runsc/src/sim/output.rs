@@ -4,8 +4,9 @@
 //! `wait` results.
 //!
 //! What newer releases change here is read from their source and no
-//! recording confirms it: 20260817's `state` ends with a newline and both
-//! `state` and `list` report runtime-spec 1.2.1, its `ps` table has a PGID
+//! recording confirms it: 20260817's `state` ends with a newline, `state`
+//! and `list` report the release's runtime-spec version
+//! ([`crate::argv::spec_version`]), its `ps` table has a PGID
 //! column, and since 20240422 stats carry `network_interfaces`.
 
 use runsc::cli::Release;
@@ -14,19 +15,10 @@ use runsc::types::{self, encode};
 use super::clock;
 use super::store::{Entry, Status};
 
-/// The OCI version runsc 20221219 reports.
-const OCI_VERSION: &str = "1.0.2-dev";
-
-/// The OCI version 20260817 reports: the runtime-spec it builds with (from
-/// its go.mod; not confirmed by a recording).
-const OCI_VERSION_20260817: &str = "1.2.1";
-
 /// A container's state as `release` reports it.
 fn container_for(release: Release, entry: &Entry, status: Status) -> types::Container {
     let mut state = container(entry, status);
-    if release >= Release::R20260817 {
-        OCI_VERSION_20260817.clone_into(&mut state.oci_version);
-    }
+    crate::argv::spec_version(release).clone_into(&mut state.oci_version);
     state
 }
 
@@ -38,7 +30,7 @@ fn container(entry: &Entry, status: Status) -> types::Container {
         (_, Some(host)) => host.pid,
     };
     types::Container {
-        oci_version: OCI_VERSION.to_owned(),
+        oci_version: crate::argv::spec_version(Release::RECORDED).to_owned(),
         id: entry.id.clone(),
         status: types::Status::from_word(status.as_str()),
         pid,

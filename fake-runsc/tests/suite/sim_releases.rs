@@ -362,3 +362,65 @@ fn an_unknown_release_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(fake_runsc::exit::EXIT_CONFIG));
     assert!(text(&out.stderr).contains("FAKE_RUNSC_RELEASE=2019 names no runsc release"));
 }
+
+#[test]
+fn version_names_the_release() {
+    let newest = Sim::new(Release::R20260817);
+    let out = newest.run(&["--version"]);
+    succeeds(&out);
+    assert_eq!(
+        text(&out.stdout),
+        "runsc version release-20260817.0\nspec: 1.2.1\n"
+    );
+    let recorded = Sim::new(Release::R20221219);
+    assert_eq!(
+        text(&recorded.run(&["--version"]).stdout),
+        fake_runsc::argv::RUNSC_VERSION
+    );
+}
+
+/// Replay takes the release from the scenario's header unless
+/// `FAKE_RUNSC_RELEASE` names one; a header naming no known release is a
+/// configuration error that says what to write.
+#[test]
+fn a_scenario_header_names_the_release_for_replay() {
+    use fake_runsc::scenario::{Scenario, Step};
+    let scenario = Scenario::new()
+        .release(Release::R20260817)
+        .step(Step::command("list"));
+    let fake = crate::common::start(&scenario);
+    let call = |env: Option<&str>| {
+        let mut cmd = Command::new(fake.command_path());
+        cmd.args(["--nvproxy", "list"])
+            .envs(fake.envs())
+            .env_remove("FAKE_RUNSC_RELEASE");
+        if let Some(release) = env {
+            cmd.env("FAKE_RUNSC_RELEASE", release);
+        }
+        cmd.output().unwrap()
+    };
+    succeeds(&call(None));
+    fake.verify().unwrap();
+    // The variable wins over the header (and a refused call fails verify).
+    let refused = call(Some("20221219"));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).starts_with("flag provided but not defined: -nvproxy\n"));
+    assert!(fake.verify().is_err());
+
+    let mut bad = Scenario::new().step(Step::command("list"));
+    bad.runsc_version = Some("0.0~20221219.0".to_owned());
+    let fake = crate::common::start(&bad);
+    let out = Command::new(fake.command_path())
+        .arg("list")
+        .envs(fake.envs())
+        .env_remove("FAKE_RUNSC_RELEASE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(fake_runsc::exit::EXIT_CONFIG));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("does not name a runsc release the fake speaks")
+            && stderr.contains("set its runsc_version to 20221219, 20241021 or 20260817"),
+        "{stderr}"
+    );
+}
