@@ -86,9 +86,15 @@ pub fn release_from(value: Option<&std::ffi::OsStr>) -> Result<Release, String> 
     })
 }
 
-/// "a, b and c".
-fn answered() -> String {
-    let all: Vec<&str> = commands().collect();
+/// "a, b and c": the subcommands the fake answers as `release`.
+fn answered(release: Release) -> String {
+    let table = runsc::cli::flags::table(release);
+    let all: Vec<&str> = table
+        .commands
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| table.has_subcommand(name))
+        .collect();
     match all.split_last() {
         Some((last, [])) => (*last).to_owned(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
@@ -239,7 +245,7 @@ fn refusal(release: Release, error: &ParseError) -> Refusal {
                 stdout: String::new(),
                 stderr: format!(
                     "fake-runsc does not implement `runsc {name}`; it answers {}\n",
-                    answered()
+                    answered(release)
                 ),
                 exit_code: EXIT_UNSUPPORTED,
                 reason: format!("subcommand {name:?} is not implemented by fake-runsc"),
@@ -282,8 +288,21 @@ mod tests {
                 "add usage/{command}.txt (runsc {command} -h) and its line in subcommand_usage"
             );
         }
-        assert!(!answered().contains("update"));
+        let recorded = answered(Release::RECORDED);
+        assert!(!recorded.contains("update"));
         assert!(missing_in_runsc("update") && missing_in_runsc("fscheckpoint"));
-        assert!(answered().ends_with(" and restore"), "{}", answered());
+        assert!(recorded.ends_with(" and restore"), "{recorded}");
+        let newest = answered(Release::R20260817);
+        assert!(
+            newest.contains(", update, ") && newest.contains("fscheckpoint"),
+            "{newest}"
+        );
+        for command in runsc::cli::flags::table(Release::R20260817)
+            .commands
+            .iter()
+            .map(|(c, _)| *c)
+        {
+            assert!(subcommand_usage(command).is_some(), "usage/{command}.txt");
+        }
     }
 }

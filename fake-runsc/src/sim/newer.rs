@@ -103,7 +103,8 @@ impl Sim {
     }
 
     /// The modes of `wait` that 20260817 adds (`--checkpoint`, `--restore`,
-    /// `--fscheckpoint`, `--fsrestore`): `None` when none is asked for. The
+    /// `--fscheckpoint`, `--fsrestore`), and the refusal of `--pid` with
+    /// `--rootpid`: `None` when the plain wait goes on. The
     /// simulator has no checkpoint in flight to wait for, so each returns at
     /// once, printing nothing, as runsc does when the operation is complete.
     pub(super) fn wait_mode(&self, opts: &cli::Wait) -> Option<CmdResult> {
@@ -113,11 +114,12 @@ impl Sim {
             opts.fscheckpoint,
             opts.fsrestore,
         ];
-        if self.release < Release::R20260817 {
-            return None;
-        }
+        // Checked before loading the container (20221219: on the real binary).
         if opts.pid.is_some() && opts.rootpid.is_some() {
             return Some(Err(fatal("only one of -pid and -rootPid can be set")));
+        }
+        if self.release < Release::R20260817 {
+            return None;
         }
         match modes.iter().filter(|m| **m).count() {
             0 => None,
@@ -172,9 +174,9 @@ impl Sim {
     }
 }
 
-/// 20260817 refuses `kill` given more than one of `--all`, `--pid` and
-/// `--pgid`; 20221219 only knows the first two (checked on neither binary
-/// here: both from source).
+/// runsc refuses `kill` given more than one of `--all`, `--pid` and
+/// `--pgid` (20260817, from source) or both `--all` and `--pid` (20221219,
+/// checked on the real binary), before loading the container.
 pub(super) fn kill_modes_clash(release: Release, opts: &cli::Kill) -> Option<Failure> {
     let modes = [
         opts.all,

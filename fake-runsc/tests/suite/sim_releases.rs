@@ -424,3 +424,19 @@ fn a_scenario_header_names_the_release_for_replay() {
         "{stderr}"
     );
 }
+
+/// Checked on real runsc 20221219: both refused before the container is loaded.
+#[test]
+fn clashing_kill_and_wait_targets_are_refused_first() {
+    let sim = Sim::new(Release::R20221219);
+    fails(
+        &sim.run(&["kill", "--all", "--pid=1", "nosuch"]),
+        128,
+        "it is invalid to specify both --all and --pid\n",
+    );
+    fails(
+        &sim.run(&["wait", "--pid=1", "--rootpid=1", "nosuch"]),
+        128,
+        "only one of -pid and -rootPid can be set\n",
+    );
+}
