@@ -148,12 +148,14 @@ pub fn parse(args: &[OsString]) -> Result<Invocation, Refusal> {
 /// Parses argv (without the program name) as runsc `release` does, or says
 /// how it would refuse it. Never panics, whatever the bytes.
 pub fn parse_for(release: Release, args: &[OsString]) -> Result<Invocation, Refusal> {
-    // runsc loads its config (and checks the platform's name) after the
-    // global flags, `--help` and `--version`, before it looks at the
-    // subcommand: even `list` and an unknown subcommand fail on it.
-    if let Ok((globals, _)) =
-        goflag::parse_flags(args, &runsc::cli::flags::table(release).global, release)
-    {
+    // Up to 20241021 runsc checks the platform's name after the global
+    // flags, `--help` and `--version`, before it looks at the subcommand:
+    // even `list` and an unknown subcommand fail on it (20221219: checked on
+    // the real binary). 20260817 looks the platform up only when it starts
+    // a sandbox (from source), which the simulator does not model.
+    let globals = (release < Release::R20260817)
+        .then(|| goflag::parse_flags(args, &runsc::cli::flags::table(release).global, release));
+    if let Some(Ok((globals, _))) = globals {
         let asked = |name| matches!(globals.get(name), Some(FlagValue::Bool(true)));
         if let (Some(FlagValue::Str(platform)), false) = (
             globals.get("platform"),

@@ -315,6 +315,7 @@ fn fscheckpoint_saves_and_stops_the_container_unless_told_to_leave_it_running() 
 /// Checked on real runsc 20221219: an unknown platform fails every call
 /// (even `list` and unknown subcommands) with a glog warning line and the
 /// message, exit 128; `platforms` and `syscalls` are not subcommands.
+/// 20260817 (from source) does not check the platform's name up front.
 #[test]
 fn recorded_release_refuses_unknown_platforms_and_help_topics() {
     let sim = Sim::new(Release::R20221219);
@@ -344,12 +345,10 @@ fn recorded_release_refuses_unknown_platforms_and_help_topics() {
     for topic in ["platforms", "syscalls"] {
         fails(&sim.run(&[topic]), 128, fake_runsc::argv::RUNSC_USAGE);
     }
+    // 20260817 looks the platform up only when it starts a sandbox.
     let newest = Sim::new(Release::R20260817);
     succeeds(&newest.run(&["--platform=systrap", "list"]));
-    assert_eq!(
-        newest.run(&["--platform=bogus", "list"]).status.code(),
-        Some(128)
-    );
+    succeeds(&newest.run(&["--platform=bogus", "list"]));
 }
 
 #[test]
