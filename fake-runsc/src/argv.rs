@@ -18,6 +18,17 @@ use crate::exit::EXIT_UNSUPPORTED;
 /// runsc's top-level usage, printed for unknown subcommands and global flag errors.
 pub const RUNSC_USAGE: &str = include_str!("usage/runsc.txt");
 
+/// runsc's top-level usage as `release` prints it. 20260817's is built
+/// from its source (its registered subcommands, groups and synopses, in
+/// google/subcommands' layout) and no recording confirms it; 20241021 is
+/// given 20221219's.
+pub fn runsc_usage(release: Release) -> &'static str {
+    match release {
+        Release::R20260817 => include_str!("usage/runsc-20260817.txt"),
+        Release::R20221219 | Release::R20241021 => RUNSC_USAGE,
+    }
+}
+
 /// What `runsc --version` prints (on stdout): Debian's runsc 20221219.
 pub const RUNSC_VERSION: &str = "runsc version 0.0~20221219.0\nspec: 1.0.2-dev\n";
 
@@ -228,9 +239,10 @@ fn civil_date(days: u64) -> (u64, u64, u64) {
 }
 
 fn refusal(release: Release, error: &ParseError) -> Refusal {
-    let usage = |command: &str| subcommand_usage(command).unwrap_or(RUNSC_USAGE);
+    let top = runsc_usage(release);
+    let usage = |command: &str| subcommand_usage(command).unwrap_or(top);
     let stderr = match error {
-        ParseError::GlobalFlag(message) => format!("{message}\n{RUNSC_USAGE}"),
+        ParseError::GlobalFlag(message) => format!("{message}\n{top}"),
         ParseError::Version => {
             return Refusal {
                 stdout: version_text(release),
@@ -240,7 +252,7 @@ fn refusal(release: Release, error: &ParseError) -> Refusal {
             }
         }
         ParseError::GlobalHelp | ParseError::NoSubcommand | ParseError::UnknownSubcommand(_) => {
-            RUNSC_USAGE.to_owned()
+            top.to_owned()
         }
         ParseError::Unsupported(name) => {
             return Refusal {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use fake_runsc::argv::RUNSC_USAGE;
+use fake_runsc::argv::runsc_usage;
 use fake_runsc::journal::CallResult;
 use fake_runsc::scenario::{Scenario, Step, Times, TimesWord};
 use fake_runsc::testing::FakeRuntime;
@@ -182,8 +182,8 @@ fn check(dir: &Path, release: Release, other: Release) -> [Counts; 3] {
     let theirs = shared(dir, other);
     let fake = session(release);
     let cwd = tempfile::tempdir().unwrap();
-    let usage_of =
-        |command: &str| fake_runsc::argv::subcommand_usage(command).unwrap_or(RUNSC_USAGE);
+    let top = runsc_usage(other);
+    let usage_of = |command: &str| fake_runsc::argv::subcommand_usage(command).unwrap_or(top);
     let mut counts: [Counts; 3] = Default::default();
     let mut calls = 0;
 
@@ -211,7 +211,7 @@ fn check(dir: &Path, release: Release, other: Release) -> [Counts; 3] {
             (answer.code, answer.stderr),
             (
                 Some(2),
-                format!("flag provided but not defined: -{name}\n{RUNSC_USAGE}")
+                format!("flag provided but not defined: -{name}\n{top}")
             ),
             "{other}: {args:?}"
         );
@@ -248,7 +248,7 @@ fn check(dir: &Path, release: Release, other: Release) -> [Counts; 3] {
             let message = format!("flag provided but not defined: -{name}");
             let expected = match their_set {
                 // runsc without the subcommand: its usage, as for any unknown one.
-                None => RUNSC_USAGE.to_owned(),
+                None => top.to_owned(),
                 Some(_) if other >= Release::R20260817 => format!(
                     "{message}\n{}failed to parse flags for {command:?}: {message}\n",
                     usage_of(command)

@@ -439,3 +439,19 @@ fn clashing_kill_and_wait_targets_are_refused_first() {
         "only one of -pid and -rootPid can be set\n",
     );
 }
+
+/// 20260817's top-level usage (from its source) lists its own subcommands,
+/// `update` among them, for unknown subcommands and bad global flags.
+#[test]
+fn newest_release_prints_its_own_top_level_usage() {
+    let sim = Sim::new(Release::R20260817);
+    let usage = fake_runsc::argv::runsc_usage(Release::R20260817);
+    assert!(usage.contains("\tupdate           update container resource constraints\n"));
+    assert!(usage.contains("Subcommands for metrics:\n"));
+    fails(&sim.run(&["syscalls"]), 128, usage);
+    fails(
+        &sim.run(&["--bogus", "list"]),
+        2,
+        &format!("flag provided but not defined: -bogus\n{usage}"),
+    );
+}
