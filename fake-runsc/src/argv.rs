@@ -64,7 +64,18 @@ const EXEC_SPEC_REQUIRED: &str =
 /// `check`'s list of commands and the "does not implement" message come from
 /// here, so a new subcommand needs no list of its own in the fake.
 pub fn commands() -> impl Iterator<Item = &'static str> {
-    let table = runsc::cli::flags::table(Release::RECORDED);
+    commands_for(Release::RECORDED)
+}
+
+/// Whether the CLI model has `command` but runsc 20221219 does not (a newer
+/// release's subcommand, such as `update`).
+pub fn missing_in_runsc(command: &str) -> bool {
+    missing_in(Release::RECORDED, command)
+}
+
+/// The subcommands the fake answers as `release`, in the model's order.
+pub fn commands_for(release: Release) -> impl Iterator<Item = &'static str> {
+    let table = runsc::cli::flags::table(release);
     table
         .commands
         .iter()
@@ -72,12 +83,10 @@ pub fn commands() -> impl Iterator<Item = &'static str> {
         .filter(|name| table.has_subcommand(name))
 }
 
-/// Whether the CLI model has `command` but runsc 20221219 does not (a newer
-/// release's subcommand, such as `update`).
-pub fn missing_in_runsc(command: &str) -> bool {
+/// Whether the CLI model has `command` but runsc `release` does not.
+pub fn missing_in(release: Release, command: &str) -> bool {
     use runsc::cli::flags::table;
-    table(Release::NEWEST).command(command).is_some()
-        && table(Release::RECORDED).command(command).is_none()
+    table(Release::NEWEST).command(command).is_some() && table(release).command(command).is_none()
 }
 
 /// Chooses the release to parse as from the value of `FAKE_RUNSC_RELEASE`
@@ -99,13 +108,7 @@ pub fn release_from(value: Option<&std::ffi::OsStr>) -> Result<Release, String> 
 
 /// "a, b and c": the subcommands the fake answers as `release`.
 fn answered(release: Release) -> String {
-    let table = runsc::cli::flags::table(release);
-    let all: Vec<&str> = table
-        .commands
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| table.has_subcommand(name))
-        .collect();
+    let all: Vec<&str> = commands_for(release).collect();
     match all.split_last() {
         Some((last, [])) => (*last).to_owned(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),

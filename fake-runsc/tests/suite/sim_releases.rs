@@ -455,3 +455,26 @@ fn newest_release_prints_its_own_top_level_usage() {
         &format!("flag provided but not defined: -bogus\n{usage}"),
     );
 }
+
+/// `fake-runsc check` judges a scenario by the release its header names.
+#[test]
+fn check_reads_steps_as_the_scenarios_release() {
+    use fake_runsc::check::check_scenario;
+    use fake_runsc::scenario::{Scenario, Step};
+    let steps = Scenario::new()
+        .step(Step::command("update"))
+        .step(Step::command("fscheckpoint"));
+    assert_eq!(
+        check_scenario(&steps.clone().release(Release::R20260817)),
+        Vec::<String>::new()
+    );
+    let problems = check_scenario(&steps.clone());
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].contains("unreachable: runsc 20221219 has no `update`"),
+        "{problems:?}"
+    );
+    let mut unknown = steps;
+    unknown.runsc_version = Some("2019".to_owned());
+    assert!(check_scenario(&unknown)[0].starts_with("runsc_version: "));
+}
