@@ -140,6 +140,26 @@ pub fn subcommand_usage(command: &str) -> Option<&'static str> {
     })
 }
 
+/// The usage text runsc `release` prints for a subcommand. 20260817's texts
+/// for the subcommands whose flags or usage line changed are built from its
+/// source (`Usage()` and `SetFlags`, in Go's `PrintDefaults` layout) and no
+/// recording confirms them; every other text is 20221219's.
+pub fn subcommand_usage_for(release: Release, command: &str) -> Option<&'static str> {
+    if release < Release::R20260817 {
+        return subcommand_usage(command);
+    }
+    Some(match command {
+        "checkpoint" => include_str!("usage/20260817/checkpoint.txt"),
+        "create" => include_str!("usage/20260817/create.txt"),
+        "exec" => include_str!("usage/20260817/exec.txt"),
+        "kill" => include_str!("usage/20260817/kill.txt"),
+        "restore" => include_str!("usage/20260817/restore.txt"),
+        "run" => include_str!("usage/20260817/run.txt"),
+        "wait" => include_str!("usage/20260817/wait.txt"),
+        other => return subcommand_usage(other),
+    })
+}
+
 /// Why the fake will not go on with an argv: what to print and how to exit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -186,7 +206,10 @@ pub fn parse_for(release: Release, args: &[OsString]) -> Result<Invocation, Refu
     match &invocation.command {
         Subcommand::Exec(exec) if exec.args.is_empty() && exec.process.is_none() => Err(Refusal {
             stdout: String::new(),
-            stderr: format!("{}{EXEC_SPEC_REQUIRED}", include_str!("usage/exec.txt")),
+            stderr: format!(
+                "{}{EXEC_SPEC_REQUIRED}",
+                subcommand_usage_for(release, "exec").unwrap_or_default()
+            ),
             exit_code: 128,
             reason: "exec without a command or --process".to_owned(),
         }),
@@ -243,7 +266,7 @@ fn civil_date(days: u64) -> (u64, u64, u64) {
 
 fn refusal(release: Release, error: &ParseError) -> Refusal {
     let top = runsc_usage(release);
-    let usage = |command: &str| subcommand_usage(command).unwrap_or(top);
+    let usage = |command: &str| subcommand_usage_for(release, command).unwrap_or(top);
     let stderr = match error {
         ParseError::GlobalFlag(message) => format!("{message}\n{top}"),
         ParseError::Version => {
@@ -278,6 +301,12 @@ fn refusal(release: Release, error: &ParseError) -> Refusal {
         ParseError::SubcommandFlag { command, message } => {
             format!("{message}\n{}", usage(command))
         }
+        // 20260817 parses subcommand flags with ContinueOnError and then
+        // fails on Go's ErrHelp (from source).
+        ParseError::SubcommandHelp(command) if release >= Release::R20260817 => format!(
+            "{}failed to parse flags for {command:?}: flag: help requested\n",
+            usage(command)
+        ),
         ParseError::SubcommandHelp(command) => usage(command).to_owned(),
         ParseError::Usage("exec") => format!("{}{EXEC_SPEC_REQUIRED}", usage("exec")),
         ParseError::Usage(command) => usage(command).to_owned(),

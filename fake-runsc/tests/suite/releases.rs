@@ -183,7 +183,8 @@ fn check(dir: &Path, release: Release, other: Release) -> [Counts; 3] {
     let fake = session(release);
     let cwd = tempfile::tempdir().unwrap();
     let top = runsc_usage(other);
-    let usage_of = |command: &str| fake_runsc::argv::subcommand_usage(command).unwrap_or(top);
+    let usage_of =
+        |command: &str| fake_runsc::argv::subcommand_usage_for(other, command).unwrap_or(top);
     let mut counts: [Counts; 3] = Default::default();
     let mut calls = 0;
 

@@ -152,6 +152,16 @@ fn newest_release_output_formats() {
         "FetchSpec failed: loading container: file does not exist\n",
     );
     succeeds(&sim.run(&["delete", "--force", "n-missing"]));
+    let usage = fake_runsc::argv::subcommand_usage_for(Release::R20260817, "kill").unwrap();
+    assert!(
+        usage.starts_with("kill <container id> [signal]\n  -all\n")
+            && usage.contains("  -pgid int\n")
+    );
+    fails(
+        &sim.run(&["kill", "-h", "n-out"]),
+        128,
+        &format!("{usage}failed to parse flags for \"kill\": flag: help requested\n"),
+    );
     let bad_flag = sim.run(&["kill", "--bogus", "n-out"]);
     assert_eq!(bad_flag.status.code(), Some(128));
     let stderr = text(&bad_flag.stderr);
