@@ -488,3 +488,17 @@ fn check_reads_steps_as_the_scenarios_release() {
     unknown.runsc_version = Some("2019".to_owned());
     assert!(check_scenario(&unknown)[0].starts_with("runsc_version: "));
 }
+
+/// Checked on real runsc 20221219: `wait --pid=-1` is the flag's default,
+/// "not set", so it waits on the container as a plain `wait` does.
+#[test]
+fn wait_pid_minus_one_waits_on_the_container() {
+    let mut sim = Sim::new(Release::R20221219);
+    sim.started("m-1");
+    succeeds(&sim.run(&["kill", "m-1", "KILL"]));
+    fails(
+        &sim.run(&["wait", "--pid=-1", "m-1"]),
+        128,
+        "waiting on container \"m-1\": sandbox no longer running and its exit status is unavailable\n",
+    );
+}
