@@ -89,12 +89,12 @@ pub enum Error {
 
     /// runsc printed more than the client's output limit on stdout, so the
     /// output was not decoded; raise the limit with `RunscBuilder::output_limit`.
-    #[error("{} printed {total} bytes on {stream}, more than the output limit of {limit} bytes; raise it with RunscBuilder::output_limit", display_program(argv))]
+    /// Only stdout is decoded: stderr beyond the limit is cut and counted in
+    /// the text an error carries, never an error itself.
+    #[error("{} printed {total} bytes on stdout, more than the output limit of {limit} bytes; raise it with RunscBuilder::output_limit", display_program(argv))]
     OutputLimit {
         /// The full argv, program first.
         argv: Vec<OsString>,
-        /// Which stream overflowed ("stdout").
-        stream: &'static str,
         /// The limit in bytes.
         limit: usize,
         /// How many bytes runsc printed.

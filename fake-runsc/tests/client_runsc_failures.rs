@@ -3,8 +3,9 @@
 //! step answers as runsc 20221219 did for the same call under the same
 //! `--log` setup (stderr, exit status, log entry, pid file).
 //!
-//! The expectations (`expected`) do not depend on how the fake is driven,
-//! so the same table serves the simulator once it writes `--log` files.
+//! The expectations (`expected`) do not depend on how the fake is driven:
+//! the same table is checked against the simulator, which opens and writes
+//! `--log` as runsc does.
 
 use std::path::Path;
 
@@ -180,13 +181,6 @@ async fn replayed_runsc_failures_are_errors_and_exit_128_is_an_exit_code() {
                     LogSetup::None => None,
                     LogSetup::Text | LogSetup::Json => Some(dir.path().join("runsc.log")),
                 };
-                if log.writable() && matches!(case, Case::RunExits128 | Case::ExecExits128) {
-                    // runsc creates its log on every call; replay writes the
-                    // log only when a step has lines, so an earlier call's
-                    // file stands in.
-                    std::fs::write(log_path.as_deref().expect("a log path"), "")
-                        .expect("the log file");
-                }
                 let scenario = Scenario::new().step(step(case, log, log_path.as_deref()));
                 let fake = FakeRuntime::start(&scenario).expect("the fake starts");
                 let builder = Runsc::builder()
@@ -205,9 +199,112 @@ async fn replayed_runsc_failures_are_errors_and_exit_128_is_an_exit_code() {
                         "{what}: runsc's logged error is kept: {err}"
                     );
                 }
+                if let (Some(path), true) = (&log_path, log.writable()) {
+                    // runsc creates its log on every call, and so does replay.
+                    assert!(path.exists(), "{what}: replay created {}", path.display());
+                }
                 check(&what, result, &expected(case, log));
                 fake.verify().unwrap_or_else(|e| panic!("{what}: {e}"));
             }
         }
+    }
+}
+
+/// A bundle the simulator runs: `args` as the process, no root filesystem.
+fn sim_bundle(dir: &Path, args: &[&str]) -> std::path::PathBuf {
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle).expect("the bundle dir");
+    let config = serde_json::json!({
+        "ociVersion": "1.0.2-dev",
+        "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": args,
+                    "env": ["PATH=/usr/bin:/bin"], "cwd": "/"},
+        "root": {"path": "rootfs", "readonly": true},
+    });
+    std::fs::write(bundle.join("config.json"), config.to_string()).expect("config.json");
+    bundle
+}
+
+/// The simulator, driven by the client as runsc would be: each case under
+/// each log setup, with and without a pid file, must land on the same side
+/// of the rule as against real runsc.
+#[tokio::test]
+async fn simulated_runsc_failures_are_errors_and_exit_128_is_an_exit_code() {
+    let binary = fake_runsc::testing::locate_binary().expect("the fake-runsc binary is built");
+    for log in LOG_SETUPS {
+        for case in CASES {
+            for with_pid_file in [false, true] {
+                let dir = tempfile::tempdir().expect("a temp dir");
+                let root = dir.path().join("root");
+                let builder = Runsc::builder().command(&binary).root(&root);
+                let runsc = log
+                    .configure(builder, dir.path())
+                    .build()
+                    .expect("a client");
+                let what = format!("simulated {case:?} with log {log:?}, pid file {with_pid_file}");
+                let id = ContainerId::new("c1").expect("an id");
+                let bundle = match case {
+                    Case::RunBadBundle => {
+                        let bundle = dir.path().join("bad");
+                        std::fs::create_dir_all(&bundle).expect("the bundle dir");
+                        std::fs::write(
+                            bundle.join("config.json"),
+                            "{\"ociVersion\": \"1.0.2-dev\", \"process\": {",
+                        )
+                        .expect("config.json");
+                        bundle
+                    }
+                    Case::RunExits128 => sim_bundle(dir.path(), &["sh", "-c", "exit 128"]),
+                    Case::ExecMissingContainer | Case::ExecExits128 => {
+                        sim_bundle(dir.path(), &["sleep", "1000"])
+                    }
+                };
+                let plain = Runsc::builder()
+                    .command(&binary)
+                    .root(&root)
+                    .build()
+                    .expect("a client");
+                if matches!(case, Case::ExecExits128) {
+                    plain
+                        .create(&id, &bundle, &runsc::CreateOpts::default())
+                        .await
+                        .unwrap_or_else(|e| panic!("{what}: create: {e}"));
+                    plain
+                        .start(&id, None)
+                        .await
+                        .unwrap_or_else(|e| panic!("{what}: start: {e}"));
+                }
+                let pid_file = with_pid_file.then(|| dir.path().join("call.pid"));
+                let result = sim_call(&runsc, case, &bundle, pid_file.as_deref()).await;
+                if let (Err(err), true) = (&result, log.writable()) {
+                    assert!(
+                        err.runsc_error().is_some(),
+                        "{what}: the simulator logged its error: {err}"
+                    );
+                }
+                check(&what, result, &expected(case, log));
+                let _ = plain
+                    .delete(&id, &runsc::DeleteOpts::default().with_force(true))
+                    .await;
+            }
+        }
+    }
+}
+
+async fn sim_call(
+    runsc: &Runsc,
+    case: Case,
+    bundle: &Path,
+    pid_file: Option<&Path>,
+) -> Result<i32, Error> {
+    match case {
+        Case::RunBadBundle | Case::RunExits128 => {
+            let id = ContainerId::new("c1")?;
+            let mut opts = RunOpts::default();
+            if let Some(path) = pid_file {
+                opts = opts.with_pid_file(path);
+            }
+            runsc.run(&id, bundle, &opts).await.map(|exit| exit.code)
+        }
+        Case::ExecMissingContainer | Case::ExecExits128 => call(runsc, case, pid_file).await,
     }
 }

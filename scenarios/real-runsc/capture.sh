@@ -5,7 +5,8 @@
 #   RUNSC=/path/to/runsc   runsc binary (default /usr/bin/runsc)
 #   OUT=/some/dir          output dir (default: <dir of this script>/cases)
 #   SECTION=programs       record only the real-program cases (capture-programs.sh),
-#                          keeping the other cases
+#                          keeping the other cases; likewise SECTION=logs
+#                          (capture-logs.sh) and SECTION=failures (capture-failures.sh)
 #
 # Every container runs with the host "/" as a read-only rootfs, so no image is
 # needed.  Every scenario gets its own --root and unique container ids.  All
@@ -14,7 +15,8 @@
 # Each case directory gets: argv.json (args after the program name), stdout,
 # stderr, meta.json {exit_code, signal, wall_ms, note}, and optionally
 # stdout.normalized (pids -> {pid}), pidfile (raw pid-file bytes) and
-# stream.json (per-line arrival times for streaming commands).
+# stream.json (per-line arrival times for streaming commands), and log /
+# debug-log (runsc's --log / --debug-log file after the call).
 # Placeholders: {root} {bundle} {bundle2} {bundle3} {id} {id2} {id3} {tmp},
 # and exec-pid-{n} for the temp dir runsc itself creates under /tmp.
 # ({tmp} = the per-scenario scratch dir that holds pid files, process.json,
@@ -135,6 +137,16 @@ def main():
             note += " [pidfile bytes: %r]" % raw
         else:
             note += " [pidfile not created]"
+    # LOGFILE / DEBUGLOG: copy runsc's --log / --debug-log file as it is
+    # after the call (cumulative), as "log" / "debug-log".
+    for var, name in (("LOGFILE", "log"), ("DEBUGLOG", "debug-log")):
+        lf = os.environ.get(var)
+        if not lf:
+            continue
+        if os.path.exists(lf):
+            open(os.path.join(out, name), "wb").write(sub(open(lf, "rb").read()))
+        else:
+            note += " [%s file not created]" % name
     if timed_out:
         note += " [TIMED OUT after %ss, killed by recorder]" % tmo
     if kill_after and rc is not None and rc < 0:
@@ -207,11 +219,12 @@ mkproc() { # mkproc FILE arg...: minimal process.json
 }
 
 echo "runsc: $("$RUNSC" --version 2>&1 | tr '\n' ' ')" >&2
-if [ "${SECTION:-}" = programs ]; then
-  . "$HERE/capture-programs.sh"
-  echo "done; cases in $OUT" >&2
-  exit 0
-fi
+case "${SECTION:-}" in
+  programs|logs|failures)
+    . "$HERE/capture-${SECTION}.sh"
+    echo "done; cases in $OUT" >&2
+    exit 0;;
+esac
 
 # ================================================================ 1. lifecycle
 scen lc
@@ -647,5 +660,11 @@ qdel "$ID"
 
 # ================================================================ 4. real programs
 . "$HERE/capture-programs.sh"
+
+# ================================================================ 5. log files
+. "$HERE/capture-logs.sh"
+
+# ================================================================ 6. check order, leftovers, odd roots
+. "$HERE/capture-failures.sh"
 
 echo "done; cases in $OUT" >&2

@@ -158,7 +158,6 @@ impl EventStream {
         let total = self.decoder.take().map_or(0, |d| d.buffered());
         self.pending.push_back(Error::OutputLimit {
             argv: self.argv.clone(),
-            stream: "stdout",
             limit: self.output_limit,
             total: total as u64,
         });

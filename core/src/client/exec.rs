@@ -171,7 +171,6 @@ impl Finished {
         if self.stdout.dropped > 0 {
             return Err(Error::OutputLimit {
                 argv: self.argv.clone(),
-                stream: "stdout",
                 limit,
                 total: self.stdout.total(),
             });

@@ -443,6 +443,11 @@ async fn stdout_over_the_limit_is_reported_not_decoded() {
         |b, _| b.output_limit(1000),
     );
     let err = fake.runsc.list().await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("printed 100005 bytes on stdout, more than the output limit of 1000"),
+        "{message}"
+    );
     match err {
         Error::OutputLimit { limit, total, .. } => {
             assert_eq!(limit, 1000);

@@ -5,55 +5,19 @@
 //! replayed.
 //!
 //! The properties are the fuzz targets' own (`fuzz/src/core_checks.rs`),
-//! included here so that `cargo test` checks exactly what `cargo fuzz` checks.
+//! included here so that `cargo test` checks exactly what `cargo fuzz` checks;
+//! the regressions are read as every suite reads them
+//! (`fuzz/src/regressions.rs`).
 
 #[path = "../../../fuzz/src/core_checks.rs"]
 mod checks;
 
-use std::path::{Path, PathBuf};
+#[path = "../../../fuzz/src/regressions.rs"]
+mod regressions;
 
 use proptest::prelude::*;
 
-/// Inputs that once broke a target, or that stand for a class that did
-/// (see fuzz/README.md), one file each.
-fn regressions(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/regressions")
-        .join(target);
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; every fuzz target keeps a regressions directory",
-            dir.display()
-        )
-    });
-    let mut inputs: Vec<(PathBuf, Vec<u8>)> = entries
-        .map(|entry| entry.expect("a readable directory entry").path())
-        .filter(|path| path.is_file())
-        .map(|path| {
-            let bytes = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            (path, bytes)
-        })
-        .collect();
-    inputs.sort();
-    assert!(
-        !inputs.is_empty(),
-        "{} holds no inputs; it keeps at least the seed regressions",
-        dir.display()
-    );
-    inputs
-}
-
-fn replay(target: &str, check: fn(&[u8])) {
-    for (path, bytes) in regressions(target) {
-        let outcome = std::panic::catch_unwind(|| check(&bytes));
-        assert!(
-            outcome.is_ok(),
-            "fuzz regression {} fails again",
-            path.display()
-        );
-    }
-}
+use regressions::replay;
 
 #[test]
 fn ps_table_regressions_stay_fixed() {
@@ -68,6 +32,21 @@ fn events_decoder_regressions_stay_fixed() {
 #[test]
 fn argv_regressions_stay_fixed() {
     replay("argv", checks::argv);
+}
+
+#[test]
+fn every_fuzz_target_keeps_regressions_and_nothing_else_does() {
+    let targets = regressions::targets();
+    assert_eq!(
+        targets,
+        ["argv", "events_decoder", "ps_table", "scenario"],
+        "a new target needs its regressions replayed here or in fake-runsc's reliability_fuzz"
+    );
+    assert_eq!(
+        regressions::regression_dirs(),
+        targets,
+        "fuzz/regressions/ holds one directory per target in fuzz/fuzz_targets/"
+    );
 }
 
 #[test]

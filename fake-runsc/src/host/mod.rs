@@ -30,14 +30,11 @@
 //! namespace where the kernel allows it; else the host's filesystem with only
 //! cwd and env applied.
 
-// The simulator's commands call this engine once it is wired into them; until
-// then only the tests do. The wiring removes this line.
-#![allow(dead_code, unused_imports)]
-
 mod confine;
 mod launch;
 mod procs;
 mod sandbox;
+mod supervisor;
 mod wire;
 
 #[cfg(test)]
@@ -47,9 +44,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use launch::{Launch, Rlimit};
-pub use procs::{HostProc, Stats};
-pub use sandbox::{Created, ExecHandle, Sandbox};
+pub use launch::Launch;
+pub use procs::Stats;
+#[cfg(test)]
+pub use sandbox::Created;
+pub use sandbox::{ExecHandle, Sandbox};
 
 /// How far the container's processes are confined to its filesystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,7 +206,9 @@ impl StartFailure {
         }
     }
 
-    /// runsc's stderr line for a `run` that fails this way.
+    /// runsc's stderr line for a `run` that fails this way (the simulator
+    /// prefixes `start`'s message the same way for every failure).
+    #[cfg(test)]
     pub fn run_message(&self) -> String {
         format!("running container: {}", self.start_message())
     }

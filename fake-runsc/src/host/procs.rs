@@ -106,10 +106,26 @@ pub(super) fn descendants(ancestor: i32) -> Vec<HostProc> {
 pub(super) fn stats(procs: &[HostProc]) -> Stats {
     let tick_nanos = 1_000_000_000 / clock_ticks();
     Stats {
-        cpu_nanos: procs.iter().map(|p| p.cpu_ticks * tick_nanos).sum(),
+        // The scheduler's own count is in nanoseconds; clock ticks (10 ms)
+        // would show 0 for a process that has only started.
+        cpu_nanos: procs
+            .iter()
+            .map(|p| run_nanos(p.pid).unwrap_or(p.cpu_ticks * tick_nanos))
+            .sum(),
         memory_bytes: procs.iter().map(|p| p.rss_bytes).sum(),
         pids: procs.len() as u64,
     }
+}
+
+/// The first field of `/proc/PID/schedstat`: time spent on a cpu, in
+/// nanoseconds (absent on kernels without scheduler statistics).
+fn run_nanos(pid: i32) -> Option<u64> {
+    fs::read_to_string(format!("/proc/{pid}/schedstat"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn page_size() -> u64 {

@@ -3,6 +3,7 @@ use runsc::cli::{self, Signal};
 
 use super::output;
 use super::process::{self, is_fatal};
+use super::real;
 use super::store::Status;
 use super::wording::{fatal, missing_container, pause_panic, wait_panic, CmdResult, Load};
 use super::{deliver, effective_status, out, with_entry, Backoff, Sim};
@@ -10,6 +11,8 @@ use super::{deliver, effective_status, out, with_entry, Backoff, Sim};
 impl Sim {
     /// `kill ID [SIGNAL]`.
     pub fn kill(&self, opts: &cli::Kill) -> CmdResult {
+        // runsc checks its flags before it loads the container (`--pid=0`
+        // is its unset value); 20260817 words it with `--pgid` too.
         if let Some(failure) = super::newer::kill_modes_clash(self.release, opts) {
             return Err(failure);
         }
@@ -29,6 +32,7 @@ impl Sim {
             let Some(sig) = signal.to_number() else {
                 return Err(fatal(format!("unknown signal {:?}", signal.to_arg())));
             };
+            real::refresh(&self.store, &mut entry);
             match effective_status(&entry) {
                 Status::Stopped => return Err(fatal("sandbox is not running")),
                 Status::Created => {
@@ -53,6 +57,9 @@ impl Sim {
                 };
                 settle = pid32 == 1 && is_fatal(sig);
                 deliver(locked, &mut entry, pid32, sig)?;
+            } else if opts.all && entry.real {
+                real::signal_all(&self.store, id, sig);
+                settle = is_fatal(sig);
             } else if opts.all {
                 let pids: Vec<i32> = entry
                     .execs
@@ -107,13 +114,22 @@ impl Sim {
             }
             entry.status = to;
             locked.write(&entry)?;
-            entry.host_processes().for_each(process::wake);
+            if entry.real {
+                real::set_paused(&self.store, id, pause);
+            } else {
+                entry.host_processes().for_each(process::wake);
+            }
             Ok(0)
         })
     }
 
     /// `wait ID`, `wait --pid`, `wait --rootpid`.
     pub fn wait(&self, opts: &cli::Wait) -> CmdResult {
+        // Checked before the container is loaded; -1 is runsc's unset value.
+        let set = |v: Option<i64>| v.is_some_and(|pid| pid != -1);
+        if set(opts.pid) && set(opts.rootpid) {
+            return Err(fatal("only one of -pid and -rootPid can be set"));
+        }
         if let Some(result) = self.wait_mode(opts) {
             return result;
         }
@@ -182,6 +198,7 @@ impl Sim {
             let Some(mut entry) = locked.read(id)? else {
                 return Err(no_such());
             };
+            real::refresh(&self.store, &mut entry);
             let Some(index) = entry.execs.iter().position(|p| i64::from(p.pid) == pid) else {
                 return Err(no_such());
             };

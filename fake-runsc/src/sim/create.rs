@@ -7,23 +7,66 @@ use runsc::cli;
 
 use super::bundle::{absolute, missing_binary, number_children, read_spec, Spec};
 use super::clock;
+use super::log::go_errno;
 use super::process;
-use super::program::Program;
+use super::program::{self, Program};
+use super::real;
+use super::store::StoreError;
 use super::store::{Entry, HostProcess, Process, Status};
 use super::wording::{fatal, missing_container, CmdResult, Failure, Load};
-use super::{effective_status, with_entry, write_pid_file, Backoff, ForwardSignals, Sim};
+use super::{effective_status, with_entry, Backoff, ForwardSignals, Sim};
 use crate::signals::{signaled, SIGKILL};
 
 impl Sim {
     /// `create`: registers the container and starts its sandbox process.
     pub fn create(&self, opts: &cli::Create) -> CmdResult {
         let spec = read_spec(opts.bundle.as_deref())?;
-        let host = self.create_entry(opts.id.as_str(), spec, "creating container: ")?;
-        write_pid_file(opts.pid_file.as_deref(), host.pid)?;
+        let prefix = "creating container: ";
+        let host = self.create_entry(
+            opts.id.as_str(),
+            spec,
+            opts.console_socket.as_deref(),
+            prefix,
+        )?;
+        self.write_created_pid_file(opts.id.as_str(), host, opts.pid_file.as_deref(), prefix)?;
         Ok(0)
     }
 
-    fn create_entry(&self, id: &str, spec: Spec, prefix: &str) -> Result<HostProcess, Failure> {
+    /// Writes the pid file of a new container; when that fails runsc
+    /// destroys the container, so the id is free again.
+    fn write_created_pid_file(
+        &self,
+        id: &str,
+        host: HostProcess,
+        path: Option<&Path>,
+        prefix: &str,
+    ) -> Result<(), Failure> {
+        let Some(path) = path else {
+            return Ok(());
+        };
+        std::fs::write(path, host.pid.to_string()).map_err(|e| {
+            if let Ok(locked) = self.store.lock() {
+                match locked.read(id) {
+                    Ok(Some(entry)) => end_processes(&self.store, &entry),
+                    _ => process::kill_host(host),
+                }
+                let _ = locked.remove(id);
+            }
+            fatal(format!(
+                "{prefix}error writing PID file: open {}: {}",
+                path.display(),
+                go_errno(&e)
+            ))
+        })
+    }
+
+    fn create_entry(
+        &self,
+        id: &str,
+        spec: Spec,
+        console_socket: Option<&Path>,
+        prefix: &str,
+    ) -> Result<HostProcess, Failure> {
         if !cli::ContainerId::parsed(id).is_valid() {
             return Err(fatal(format!("{prefix}invalid container id: {id}")));
         }
@@ -33,17 +76,21 @@ impl Sim {
                 spec.bundle.display()
             )));
         }
-        let locked = self.store.lock()?;
+        let locked = self
+            .store
+            .lock()
+            .map_err(|e| unusable_root(&e, id, prefix))?;
         if let Some(existing) = locked.read(id)? {
             // runsc's failed create cleans up after itself and removes the
             // existing container's metadata too; its sandbox is orphaned.
             // The simulator ends the orphan so that nothing leaks.
             locked.remove(id)?;
-            existing.host_processes().for_each(process::kill_host);
+            end_processes(&self.store, &existing);
             return Err(fatal(format!(
                 "{prefix}cannot lock container metadata file: container already exists"
             )));
         }
+        let real = real::wanted(&spec.annotations, &spec.rootfs, &spec.bundle)?;
         let now = clock::now_nanos();
         let children = number_children(2, &spec.args);
         let next_pid = 2 + children.len() as i32;
@@ -66,7 +113,18 @@ impl Sim {
             },
             execs: Vec::new(),
             next_pid,
+            real,
         };
+        if real {
+            let bundle = entry.bundle.clone();
+            let host = real::create(&self.store, id, &bundle, console_socket, prefix)?;
+            entry.init.host = Some(host);
+            if let Err(e) = locked.write(&entry) {
+                real::destroy(&self.store, id);
+                return Err(e.into());
+            }
+            return Ok(host);
+        }
         let child = process::spawn_helper(self.store.root(), id, 1).map_err(|e| {
             fatal(format!(
                 "{prefix}cannot create sandbox: fake-runsc cannot start its sandbox process: {e}"
@@ -91,6 +149,21 @@ impl Sim {
                 return Err(fatal(format!(
                     "starting container: cannot start container \"{id}\" in state {}",
                     status.as_str()
+                )));
+            }
+            if entry.real {
+                real::start(&self.store, id)?;
+                entry.status = Status::Running;
+                entry.init.started_nanos = clock::now_nanos();
+                locked.write(&entry)?;
+                return Ok(0);
+            }
+            if let Some(command) = program::unplayable(&entry.init.args)
+                .filter(|_| !program::has_annotations(&entry.annotations))
+            {
+                return Err(fatal(format!(
+                    "starting container: starting root container: starting sandbox: creating process: {}",
+                    program::unplayable_message(&command)
                 )));
             }
             if let Some(argv0) = missing_binary(&entry.rootfs, &entry.init.args) {
@@ -121,8 +194,9 @@ impl Sim {
                 )));
             }
         }
-        let host = self.create_entry(id, spec, "running container: creating container: ")?;
-        write_pid_file(opts.pid_file.as_deref(), host.pid)?;
+        let prefix = "running container: creating container: ";
+        let host = self.create_entry(id, spec, opts.console_socket.as_deref(), prefix)?;
+        self.write_created_pid_file(id, host, opts.pid_file.as_deref(), prefix)?;
         let handlers = if opts.detach {
             None
         } else {
@@ -131,8 +205,13 @@ impl Sim {
         if let Err(failure) = self.start(id) {
             // runsc destroys the container it could not start.
             let locked = self.store.lock()?;
+            let real = locked.read(id)?.is_some_and(|e| e.real);
             locked.remove(id)?;
-            process::kill_host(host);
+            if real {
+                real::destroy(&self.store, id);
+            } else {
+                process::kill_host(host);
+            }
             return Err(Failure {
                 stderr: format!("running container: {}", failure.stderr),
                 code: failure.code,
@@ -155,6 +234,9 @@ impl Sim {
                     let status = entry.init.exit_status.unwrap_or(signaled(SIGKILL));
                     let locked = self.store.lock()?;
                     locked.remove(id)?;
+                    if entry.real {
+                        real::destroy(&self.store, id);
+                    }
                     return Ok(status);
                 }
                 Some(_) => backoff.sleep(),
@@ -166,6 +248,11 @@ impl Sim {
     pub fn delete(&self, opts: &cli::Delete) -> CmdResult {
         for id in &opts.ids {
             let id = id.as_str();
+            // A missing id needs no lock: runsc's `delete --force` passes
+            // even when --root is a file or not writable.
+            if opts.force && self.store.read(id)?.is_none() {
+                continue;
+            }
             let locked = self.store.lock()?;
             let Some(entry) = locked.read(id)? else {
                 if opts.force {
@@ -182,7 +269,7 @@ impl Sim {
                 ));
             }
             locked.remove(id)?;
-            entry.host_processes().for_each(process::kill_host);
+            end_processes(&self.store, &entry);
         }
         Ok(0)
     }
@@ -218,7 +305,28 @@ impl Sim {
 
     /// `restore ID`: like `run`, from the bundle, once a checkpoint image exists.
     pub fn restore(&self, opts: &cli::Restore) -> CmdResult {
-        let dir = absolute(opts.image_path.as_deref().unwrap_or(Path::new(".")));
+        // runsc checks the flag first, then creates the container (failing,
+        // and removing the existing one's state, on an id in use), and only
+        // then opens the image.
+        let Some(image_path) = opts.image_path.as_deref() else {
+            return Err(fatal("image-path flag must be provided"));
+        };
+        let id = opts.id.as_str();
+        if self.store.read(id)?.is_some() {
+            read_spec(opts.bundle.as_deref())?;
+            let locked = self.store.lock()?;
+            if let Some(existing) = locked.read(id)? {
+                // As in create: the failure removes the existing container's
+                // state, and the simulator ends its orphaned sandbox.
+                locked.remove(id)?;
+                existing.host_processes().for_each(process::kill_host);
+                return Err(fatal(
+                    "running container: creating container: cannot lock container metadata file: \
+                     container already exists",
+                ));
+            }
+        }
+        let dir = absolute(image_path);
         let image = dir.join("checkpoint.img");
         if !image.exists() {
             let shown = image.display();
@@ -240,4 +348,38 @@ impl Sim {
             pass_fd: Vec::new(),
         })
     }
+}
+
+/// Ends every process of a container whose entry was removed. A real
+/// container's sandbox is destroyed through its supervisor, which must stay
+/// alive until then: it is the subreaper that keeps orphans in its tree.
+fn end_processes(store: &super::store::Store, entry: &Entry) {
+    if entry.real {
+        real::destroy(store, &entry.id);
+    } else {
+        entry.host_processes().for_each(process::kill_host);
+    }
+}
+
+/// runsc's words when `--root` cannot hold a new container: a root that is
+/// not a directory cannot be made, an unwritable one cannot take the lock.
+fn unusable_root(e: &StoreError, id: &str, prefix: &str) -> Failure {
+    let root = e.path.display();
+    if e.source.kind() == std::io::ErrorKind::AlreadyExists {
+        return fatal(format!(
+            "{prefix}creating container root directory \"{root}\": mkdir {root}: not a directory"
+        ));
+    }
+    if e.action == "lock" {
+        let lock = e.path.join(format!("{id}_sandbox:{id}.lock"));
+        let lock = lock.display();
+        return fatal(format!(
+            "{prefix}cannot lock container metadata file: acquiring lock on \"{lock}\": open {lock}: {}",
+            go_errno(&e.source)
+        ));
+    }
+    fatal(format!(
+        "{prefix}creating container root directory \"{root}\": mkdir {root}: {}",
+        go_errno(&e.source)
+    ))
 }

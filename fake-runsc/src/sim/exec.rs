@@ -5,6 +5,7 @@ use runsc::cli;
 use super::bundle::{missing_binary, number_children, read_process_file, unresolvable};
 use super::clock;
 use super::process;
+use super::program;
 use super::store::{HostProcess, Process, Status};
 use super::wording::{fatal, missing_sandbox, CmdResult, Failure, Load};
 use super::{effective_status, wait_status, write_pid_file, Backoff, ForwardSignals, Sim};
@@ -13,6 +14,11 @@ use crate::signals::{signaled, SIGKILL};
 impl Sim {
     /// `exec ID ARGS...` / `exec --process FILE ID`.
     pub fn exec(&self, opts: &cli::Exec) -> CmdResult {
+        // A command beside --process is refused before anything is loaded,
+        // with the same words as a detached --process without --pid-file.
+        if opts.process.is_some() && !opts.args.is_empty() {
+            return Err(process_spec_refusal());
+        }
         let (mut args, process_path) = match &opts.process {
             Some(path) => read_process_file(path)?,
             None => (opts.args.clone(), None),
@@ -28,11 +34,7 @@ impl Sim {
             // runsc re-executes itself without --detach and appends its own
             // --pid-file flag after the command, where the command sees it.
             if opts.process.is_some() {
-                let usage = crate::argv::subcommand_usage("exec").unwrap_or_default();
-                return Err(Failure {
-                    stderr: format!("{usage}parsing process spec: a container-id is required\n"),
-                    code: 128,
-                });
+                return Err(process_spec_refusal());
             }
             args.push(format!(
                 "--pid-file=/tmp/exec-pid-{}/pid",
@@ -59,6 +61,16 @@ impl Sim {
                     s.as_str()
                 )))
             }
+        }
+        if entry.real {
+            drop(locked);
+            return self.exec_real(opts, id, &args, &command, ugly_detach);
+        }
+        if let Some(unplayable) = program::unplayable(&args) {
+            return Err(fatal(format!(
+                "executing processes for container: executing command {command:?} in sandbox: {}",
+                program::unplayable_message(&unplayable)
+            )));
         }
         if missing_binary(&entry.rootfs, &args).is_some() {
             return Err(fatal(format!(
@@ -98,11 +110,20 @@ impl Sim {
         });
         locked.write(&entry)?;
         drop(locked);
-        if opts.detach && !ugly_detach {
-            write_pid_file(opts.pid_file.as_deref(), child.id() as i32)?;
+        if !ugly_detach {
             if let Some(path) = opts.internal_pid_file.as_deref() {
                 write_pid_file(Some(path), pid)?;
             }
+            // In the foreground runsc writes its own pid: it is the process
+            // that waits and forwards signals.
+            let waiter = if opts.detach {
+                child.id()
+            } else {
+                std::process::id()
+            };
+            write_pid_file(opts.pid_file.as_deref(), waiter as i32)?;
+        }
+        if opts.detach && !ugly_detach {
             return Ok(0);
         }
         let handlers = ForwardSignals::install();
@@ -126,5 +147,15 @@ impl Sim {
             }
         }
         Ok(if ugly_detach { 128 } else { status })
+    }
+}
+
+/// runsc's refusal when the words after the flags do not fit `--process`:
+/// the usage, then the error.
+fn process_spec_refusal() -> Failure {
+    let usage = crate::argv::subcommand_usage("exec").unwrap_or_default();
+    Failure {
+        stderr: format!("{usage}parsing process spec: a container-id is required\n"),
+        code: 128,
     }
 }

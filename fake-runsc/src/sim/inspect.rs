@@ -5,6 +5,7 @@ use runsc::cli;
 
 use super::clock;
 use super::output::{self, PsRow};
+use super::real;
 use super::store::{Entry, Status};
 use super::wording::{fatal, stats_panic, CmdResult, Load};
 use super::{effective_status, out, Sim, POLL};
@@ -79,7 +80,13 @@ impl Sim {
                 status.as_str()
             )));
         }
-        let rows = Self::live_processes(&entry);
+        let rows = if entry.real {
+            let locked = self.store.lock()?;
+            let mut entry = locked.read(id)?.unwrap_or(entry.clone());
+            real::ps_rows(&locked, &mut entry)?
+        } else {
+            Self::live_processes(&entry)
+        };
         out(&match &opts.format {
             Some(cli::PsFormat::Json) => output::ps_json(&rows),
             None | Some(cli::PsFormat::Table) => output::ps_table(self.release, &rows),
@@ -103,6 +110,16 @@ impl Sim {
         loop {
             match current.as_ref().map(|e| (e, effective_status(e))) {
                 Some((_, Status::Created)) => return Err(stats_panic()),
+                Some((e, Status::Running | Status::Paused)) if e.real => {
+                    let stats = real::stats(&self.store, id);
+                    out(&output::real_stats_line(
+                        self.release,
+                        id,
+                        stats.cpu_nanos,
+                        stats.memory_bytes,
+                        stats.pids,
+                    ));
+                }
                 Some((e, Status::Running | Status::Paused)) => {
                     let running = clock::now_nanos().saturating_sub(e.init.started_nanos);
                     let processes = Self::live_processes(e).len() as u64;

@@ -18,6 +18,9 @@
 //! - `exec --detach` without `--pid-file` passes `--pid-file=...` to the
 //!   command and exits 128.
 //! - Any id argument may be a unique prefix of a container id (even `""`).
+//! - `--log` and `--debug-log` are opened before the call and get the lines
+//!   a failure adds (see `log.rs`); a `--log` that cannot be opened fails
+//!   the call with exit 128.
 //!
 //! Commands are looked up as runsc does only when the bundle's root
 //! filesystem exists on the host: an absolute `argv[0]` must exist in it (else
@@ -25,10 +28,14 @@
 //! it for a bare name. A missing or empty root means a purely simulated
 //! bundle in which every command exists.
 //!
-//! Simulated processes come from `config.json`'s `process.args` and
-//! annotations (see `program.rs`); each is played by a live host process (see
-//! `process.rs`) whose pid `state` and `--pid-file` report, which exits with
-//! the simulated status, and which never outlives its container's state.
+//! By default a container's processes run for real through the host-process
+//! engine (see `real.rs` and `crate::host`). With
+//! `FAKE_RUNSC_PROCESSES=simulated`, the simulated-program annotations, or
+//! no root filesystem to run in, processes are simulated instead: they come
+//! from `config.json`'s `process.args` and annotations (see `program.rs`);
+//! each is played by a live host process (see `process.rs`) whose pid
+//! `state` and `--pid-file` report, which exits with the simulated status,
+//! and which never outlives its container's state.
 //!
 //! Environment: `FAKE_RUNSC_TIME_SCALE` (`FAKE_RUNSC_TIME_SCALE=100` makes
 //! simulated time pass 100 times faster).
@@ -38,11 +45,14 @@ mod clock;
 mod control;
 mod create;
 mod exec;
+mod exec_real;
 mod inspect;
+mod log;
 mod newer;
 mod output;
 mod process;
 mod program;
+mod real;
 mod store;
 mod update;
 mod wording;
@@ -71,6 +81,10 @@ pub fn run(invocation: &Invocation, release: Release) -> i32 {
             let _ = writeln!(std::io::stderr(), "{message}");
             return 128;
         }
+    };
+    let mut logs = match log::Logs::open(&invocation.global, invocation.command.name()) {
+        Ok(logs) => logs,
+        Err(failure) => return report(failure),
     };
     let sim = Sim {
         store: Store::new(invocation.global.root.as_deref()),
@@ -101,12 +115,17 @@ pub fn run(invocation: &Invocation, release: Release) -> i32 {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            let mut stderr = std::io::stderr();
-            let _ = stderr.write_all(failure.stderr.as_bytes());
-            let _ = stderr.flush();
-            failure.code
+            logs.failed(&failure);
+            report(failure)
         }
     }
+}
+
+fn report(failure: Failure) -> i32 {
+    let mut stderr = std::io::stderr();
+    let _ = stderr.write_all(failure.stderr.as_bytes());
+    let _ = stderr.flush();
+    failure.code
 }
 
 /// Entry of the hidden helper (`fake-runsc __sim proc ROOT ID PID`) that
@@ -169,6 +188,9 @@ fn out(text: &str) {
 pub fn effective_status(entry: &Entry) -> Status {
     match entry.status {
         Status::Stopped => Status::Stopped,
+        // A real container whose program failed to load stays created, as
+        // with runsc; its init process is gone by then.
+        Status::Created if entry.real => Status::Created,
         s if entry.init.host.is_some_and(|h| h.is_alive()) => s,
         _ => Status::Stopped,
     }
@@ -187,8 +209,13 @@ fn write_pid_file(path: Option<&Path>, pid: i32) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Records a signal for one process and wakes its helper.
+/// Records a signal for one process and wakes its helper; a real process
+/// gets the signal itself.
 fn deliver(locked: &Locked<'_>, entry: &mut Entry, pid: i32, sig: i32) -> Result<(), Failure> {
+    if entry.real {
+        real::signal(locked.store(), entry, pid, sig);
+        return Ok(());
+    }
     let process = if pid == 1 {
         Some(&mut entry.init)
     } else {
@@ -241,10 +268,14 @@ impl Sim {
     /// found dead although the entry says otherwise, the entry is read again:
     /// the process may have recorded its exit status just after the first read.
     fn read_settled(&self, id: &str) -> Result<Option<(Entry, Status)>, Failure> {
-        let Some(entry) = self.store.read(id)? else {
+        let Some(mut entry) = self.store.read(id)? else {
             return Ok(None);
         };
         let status = effective_status(&entry);
+        if status == Status::Stopped && entry.real {
+            real::refresh(&self.store, &mut entry);
+            return Ok(Some((entry, Status::Stopped)));
+        }
         if status == Status::Stopped && entry.status != Status::Stopped {
             return Ok(self.store.read(id)?.map(|e| (e, Status::Stopped)));
         }

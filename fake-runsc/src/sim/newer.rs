@@ -86,6 +86,9 @@ impl Sim {
             ))
         })?;
         if !opts.leave_running {
+            // Stop the container's processes (real or simulated) first; the
+            // exit status runsc reports afterwards is 0.
+            self.signal_and_settle(&id, 1, crate::signals::SIGKILL);
             with_entry(
                 self,
                 &id,
@@ -103,8 +106,7 @@ impl Sim {
     }
 
     /// The modes of `wait` that 20260817 adds (`--checkpoint`, `--restore`,
-    /// `--fscheckpoint`, `--fsrestore`), and the refusal of `--pid` with
-    /// `--rootpid`: `None` when the plain wait goes on. The
+    /// `--fscheckpoint`, `--fsrestore`): `None` when none is asked for. The
     /// simulator has no checkpoint in flight to wait for, so each returns at
     /// once, printing nothing, as runsc does when the operation is complete.
     pub(super) fn wait_mode(&self, opts: &cli::Wait) -> Option<CmdResult> {
@@ -114,10 +116,6 @@ impl Sim {
             opts.fscheckpoint,
             opts.fsrestore,
         ];
-        // Checked before loading the container (20221219: on the real binary).
-        if opts.pid.is_some() && opts.rootpid.is_some() {
-            return Some(Err(fatal("only one of -pid and -rootPid can be set")));
-        }
         if self.release < Release::R20260817 {
             return None;
         }
@@ -141,6 +139,7 @@ impl Sim {
             id,
             super::wording::missing_container,
             |locked, mut entry| {
+                super::real::refresh(&self.store, &mut entry);
                 let status = effective_status(&entry);
                 if status != Status::Running {
                     return Err(fatal(format!(

@@ -168,15 +168,35 @@ fn tabwriter(rows: &[Vec<String>], min_width: usize, padding: usize) -> Vec<Stri
 /// One `events` stats line for a container with `processes` live processes
 /// whose init has run for `running_nanos` (simulated figures in the ranges
 /// real runsc shows for an idle container).
-///
-/// Releases since 20240422 add `network_interfaces` (from source): the
-/// sandbox's loopback, idle, keyed as Go prints an untagged struct.
 pub fn stats_line(release: Release, id: &str, processes: u64, running_nanos: u128) -> String {
     let cpu = 90_000_000 + u64::try_from(running_nanos / 1000).unwrap_or(u64::MAX / 2);
     let mut stats = types::Stats::default();
     stats.cpu.usage.total = cpu;
     stats.memory.usage.usage = 2_240_512 + 163_840 * processes.saturating_sub(1);
     stats.pids.current = processes;
+    stats_event(release, id, stats)
+}
+
+/// One `events` stats line with figures measured from `/proc` for a
+/// container whose processes run for real.
+pub fn real_stats_line(
+    release: Release,
+    id: &str,
+    cpu_nanos: u64,
+    memory_bytes: u64,
+    pids: u64,
+) -> String {
+    let mut stats = types::Stats::default();
+    stats.cpu.usage.total = cpu_nanos;
+    stats.memory.usage.usage = memory_bytes;
+    stats.pids.current = pids;
+    stats_event(release, id, stats)
+}
+
+/// The stats event as `release` prints it: since 20240422 with the
+/// sandbox's loopback, idle, as `network_interfaces` (keyed as Go prints an
+/// untagged struct, which core's type does not model).
+fn stats_event(release: Release, id: &str, stats: types::Stats) -> String {
     let line = text(encode::encode_event(&types::Event {
         r#type: types::Event::STATS.to_owned(),
         id: id.to_owned(),
@@ -228,6 +248,7 @@ mod tests {
             },
             execs: vec![],
             next_pid: 2,
+            real: false,
         }
     }
 

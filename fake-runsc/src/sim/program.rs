@@ -4,8 +4,9 @@
 //! Known commands: `echo ARGS...` prints its arguments; `true` and `false`
 //! exit 0 and 1; `sleep N` lasts N seconds; `sh -c SCRIPT` (also `bash`,
 //! `/bin/sh`) runs a script of those commands joined by `;`, `&&`, `||` or
-//! newlines, plus `exit N` and `>&2` redirections. Anything else runs until
-//! it is killed.
+//! newlines, plus `exit N` and `>&2` redirections. `sleep` reads its
+//! operands as GNU sleep does (`infinity`, `1.5m`, `0x10`). Anything else
+//! cannot be played: [`unplayable`] names it, and `start`/`exec` refuse it.
 //!
 //! Annotations override the argv for any command:
 //! - [`ANNOTATION_STDOUT`] / [`ANNOTATION_STDERR`]: text written at start;
@@ -65,19 +66,56 @@ impl Program {
         args: &[String],
         annotations: &BTreeMap<String, String>,
     ) -> Result<Self, String> {
-        let keys = [
-            ANNOTATION_EXIT_CODE,
-            ANNOTATION_STDOUT,
-            ANNOTATION_STDERR,
-            ANNOTATION_DURATION_MS,
-        ];
-        if keys.iter().any(|k| annotations.contains_key(*k)) {
+        if has_annotations(annotations) {
             return from_annotations(annotations);
         }
         Ok(Self {
             steps: command(args),
         })
     }
+}
+
+/// Whether `annotations` hold any of the simulated-program annotations.
+pub fn has_annotations(annotations: &BTreeMap<String, String>) -> bool {
+    [
+        ANNOTATION_EXIT_CODE,
+        ANNOTATION_STDOUT,
+        ANNOTATION_STDERR,
+        ANNOTATION_DURATION_MS,
+    ]
+    .iter()
+    .any(|k| annotations.contains_key(*k))
+}
+
+/// The command of `args` the simulator cannot play, if any: a program
+/// outside its small language, or a shell script it cannot follow. Such a
+/// process fails at `start`/`exec` instead of running until killed.
+pub fn unplayable(args: &[String]) -> Option<String> {
+    let first = args.first()?;
+    match basename(first) {
+        "echo" | "true" | ":" | "false" | "sleep" | "exit" => None,
+        "sh" | "bash" | "dash" | "ash" if args.get(1).map(String::as_str) == Some("-c") => {
+            let script = args.get(2)?;
+            let Some(commands) = split_script(script) else {
+                return Some(format!("{first} -c {script:?}"));
+            };
+            commands
+                .into_iter()
+                .find_map(|(_, words)| unplayable(&redirect(words).0))
+        }
+        _ => Some(first.clone()),
+    }
+}
+
+/// The message for a command the simulator cannot play.
+pub fn unplayable_message(command: &str) -> String {
+    format!(
+        "fake-runsc: simulated processes ({}=simulated, or a dev.fake-runsc.* annotation) \
+         cannot play {command:?}; they know echo, true, false, sleep, exit and sh -c scripts \
+         of those; run real processes instead (unset {} and the annotations)",
+        super::real::PROCESSES_ENV,
+        super::real::PROCESSES_ENV
+    )
 }
 
 fn from_annotations(annotations: &BTreeMap<String, String>) -> Result<Program, String> {
@@ -219,15 +257,41 @@ fn sleep(args: &[String]) -> Vec<Step> {
             Some((i, 'd')) => (&arg[..i], 86_400.0),
             _ => (arg.as_str(), 1.0),
         };
-        match number.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => total += v * unit,
+        // GNU sleep reads its operands with strtod: `inf`, `infinity`, `1e3`,
+        // `.5` and hexadecimal floats are numbers too.
+        match parse_strtod(number) {
+            Some(v) if !v.is_nan() && v >= 0.0 => total += v * unit,
             _ => return fail(format!("sleep: invalid time interval '{arg}'")),
         }
     }
-    if total > 1e9 {
+    if !total.is_finite() || total > 1e9 {
         return vec![Step::Forever];
     }
     vec![Step::Sleep(Duration::from_secs_f64(total)), Step::Status(0)]
+}
+
+/// A number as C's `strtod` reads a whole operand.
+fn parse_strtod(text: &str) -> Option<f64> {
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let hex = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"));
+    match hex {
+        Some(digits) if !digits.is_empty() => {
+            let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+            let mut value = 0.0_f64;
+            for c in int.chars() {
+                value = value * 16.0 + f64::from(c.to_digit(16)?);
+            }
+            let mut scale = 1.0 / 16.0;
+            for c in frac.chars() {
+                value += f64::from(c.to_digit(16)?) * scale;
+                scale /= 16.0;
+            }
+            Some(value)
+        }
+        _ => unsigned.parse::<f64>().ok(),
+    }
 }
 
 /// How one command of a script is joined to the next.
@@ -384,126 +448,5 @@ fn split_script(script: &str) -> Option<Vec<(Join, Vec<String>)>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn program(args: &[&str]) -> Vec<Step> {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        Program::from_spec(&args, &BTreeMap::new()).unwrap().steps
-    }
-
-    fn out(text: &str) -> Step {
-        Step::Write(Stream::Stdout, text.as_bytes().to_vec())
-    }
-
-    #[test]
-    fn known_commands() {
-        assert_eq!(
-            program(&["echo", "hello", "world"]),
-            vec![out("hello world\n"), Step::Status(0)]
-        );
-        assert_eq!(
-            program(&["/bin/echo", "-n", "x"]),
-            vec![out("x"), Step::Status(0)]
-        );
-        assert_eq!(program(&["true"]), vec![Step::Status(0)]);
-        assert_eq!(program(&["false"]), vec![Step::Status(1)]);
-        assert_eq!(
-            program(&["sleep", "1.5"]),
-            vec![Step::Sleep(Duration::from_millis(1500)), Step::Status(0)]
-        );
-        assert_eq!(
-            program(&["nginx", "-g", "daemon off;"]),
-            vec![Step::Forever]
-        );
-    }
-
-    #[test]
-    fn sleep_refuses_options_like_gnu_sleep() {
-        let steps = program(&["sleep", "3", "--pid-file=/tmp/x"]);
-        assert_eq!(
-            steps,
-            vec![
-                Step::Write(
-                    Stream::Stderr,
-                    b"sleep: unrecognized option '--pid-file=/tmp/x'\nTry 'sleep --help' for more information.\n".to_vec()
-                ),
-                Step::Status(1)
-            ]
-        );
-    }
-
-    #[test]
-    fn shell_scripts() {
-        assert_eq!(program(&["sh", "-c", "exit 7"]), vec![Step::Exit(7)]);
-        assert_eq!(
-            program(&["sh", "-c", "sleep 2; exit 3"]),
-            vec![
-                Step::Sleep(Duration::from_secs(2)),
-                Step::Status(0),
-                Step::Exit(3)
-            ]
-        );
-        assert_eq!(
-            program(&["sh", "-c", "echo out; echo err >&2; exit 3"]),
-            vec![
-                out("out\n"),
-                Step::Status(0),
-                Step::Write(Stream::Stderr, b"err\n".to_vec()),
-                Step::Status(0),
-                Step::Exit(3)
-            ]
-        );
-        assert_eq!(
-            program(&["sh", "-c", "false && echo no"]),
-            vec![Step::Status(1)]
-        );
-        assert_eq!(
-            program(&[
-                "sh",
-                "-c",
-                "trap 'exit 143' TERM; while :; do sleep 0.1; done"
-            ]),
-            vec![Step::Forever]
-        );
-        assert_eq!(
-            program(&["sh", "-c", "echo 'a  b'"]),
-            vec![out("a  b\n"), Step::Status(0)]
-        );
-    }
-
-    #[test]
-    fn shells_fork_external_commands_of_multi_command_scripts() {
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            forked_children(&args(&["sh", "-c", "sleep 2; exit 4"])),
-            ["sleep"]
-        );
-        assert!(forked_children(&args(&["sh", "-c", "exit 5"])).is_empty());
-        assert!(forked_children(&args(&["sh", "-c", "sleep 5"])).is_empty());
-        assert!(forked_children(&args(&["sleep", "5"])).is_empty());
-        assert!(forked_children(&args(&["sh", "-c", "echo a; echo b"])).is_empty());
-    }
-
-    #[test]
-    fn annotations_override_argv() {
-        let mut annotations = BTreeMap::new();
-        annotations.insert(ANNOTATION_STDOUT.to_owned(), "hi\n".to_owned());
-        annotations.insert(ANNOTATION_DURATION_MS.to_owned(), "250".to_owned());
-        annotations.insert(ANNOTATION_EXIT_CODE.to_owned(), "42".to_owned());
-        let steps = Program::from_spec(&["sleep".to_owned(), "1000".to_owned()], &annotations)
-            .unwrap()
-            .steps;
-        assert_eq!(
-            steps,
-            vec![
-                out("hi\n"),
-                Step::Sleep(Duration::from_millis(250)),
-                Step::Exit(42)
-            ]
-        );
-        annotations.insert(ANNOTATION_EXIT_CODE.to_owned(), "300".to_owned());
-        let err = Program::from_spec(&[], &annotations).unwrap_err();
-        assert!(err.contains(ANNOTATION_EXIT_CODE), "{err}");
-    }
-}
+#[path = "program_tests.rs"]
+mod tests;

@@ -115,6 +115,10 @@ pub struct Entry {
     pub execs: Vec<Process>,
     /// The next pid `exec` hands out inside the sandbox.
     pub next_pid: i32,
+    /// Its processes run for real in a sandbox of the host-process engine
+    /// (see `real.rs`) rather than as simulated programs.
+    #[serde(default)]
+    pub real: bool,
 }
 
 impl Entry {
@@ -229,7 +233,7 @@ impl Store {
                     path,
                     source: io::Error::new(io::ErrorKind::InvalidData, e),
                 }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) if is_absent(&e) => Ok(None),
             Err(e) => Err(StoreError {
                 action: "read",
                 path,
@@ -242,7 +246,7 @@ impl Store {
     pub fn list(&self) -> Result<Vec<Entry>, StoreError> {
         let dir = match fs::read_dir(&self.root) {
             Ok(dir) => dir,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if is_absent(&e) => return Ok(Vec::new()),
             Err(e) => {
                 return Err(StoreError {
                     action: "list",
@@ -271,7 +275,12 @@ impl Store {
     }
 }
 
-impl Locked<'_> {
+impl<'s> Locked<'s> {
+    /// The store this lock is held on.
+    pub fn store(&self) -> &'s Store {
+        self.store
+    }
+
     /// Reads one entry.
     pub fn read(&self, id: &str) -> Result<Option<Entry>, StoreError> {
         self.store.read(id)
@@ -374,6 +383,12 @@ fn proc_stat(pid: i32) -> Option<ProcStat> {
     })
 }
 
+/// Whether an error means "no such container": runsc reads a `--root` that
+/// is missing or a regular file as an empty root.
+fn is_absent(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(nix::libc::ENOTDIR)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,6 +428,7 @@ mod tests {
             },
             execs: vec![],
             next_pid: 2,
+            real: false,
         };
         let locked = store.lock().unwrap();
         locked.write(&entry("b")).unwrap();

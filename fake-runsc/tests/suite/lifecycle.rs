@@ -496,6 +496,10 @@ async fn ps_soon(r: &runsc::Runsc, id: &runsc::cli::ContainerId, pids: &[i32]) -
 #[case::false_("false", &["false"], 1, "", "")]
 #[case::exit7("exit7", &["sh", "-c", "exit 7"], 7, "", "")]
 #[case::out_err("out-err", &["sh", "-c", "echo out; echo err >&2; exit 3"], 3, "out\n", "err\n")]
+// Real programs, which only a fake that runs them can answer.
+#[case::pipe("pipe", &["sh", "-c", "printf 'b\\na\\n' | sort; echo $(echo nested) ${UNSET:-default}"], 0, "a\nb\nnested default\n", "")]
+#[case::cat("cat", &["cat", "/proc/self/comm"], 0, "cat\n", "")]
+#[case::killed("killed", &["sh", "-c", "echo before; kill -9 $$; echo after"], 137, "before\n", "")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_forwards_output_and_exit_status(
     #[case] label: &str,

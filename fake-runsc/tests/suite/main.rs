@@ -11,6 +11,9 @@
 mod core_checks;
 #[path = "../../../fuzz/src/fake_checks.rs"]
 mod fake_checks;
+#[path = "../../../fuzz/src/regressions.rs"]
+#[allow(dead_code)] // `targets` and `regression_dirs` serve the core suite.
+mod fuzz_regressions;
 
 mod common;
 mod lifecycle_support;
@@ -34,7 +37,10 @@ mod replay_committed;
 mod replay_concurrency;
 mod replay_match;
 mod replay_reply;
+mod sim_check_order;
 mod sim_cli;
+mod sim_log_files;
+mod sim_real_processes;
 mod sim_releases;
 mod sim_replay_captures;
 mod testing_api;

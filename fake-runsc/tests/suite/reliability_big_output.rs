@@ -85,13 +85,8 @@ async fn a_hundred_megabytes_of_output_stays_bounded() {
     });
     let fake = start(&Scenario::new().step(step));
     match client(&fake).state(&id).await {
-        Err(Error::OutputLimit {
-            total,
-            limit,
-            stream,
-            ..
-        }) => {
-            assert_eq!((total, limit, stream), (HUNDRED_MB, LIMIT, "stdout"));
+        Err(Error::OutputLimit { total, limit, .. }) => {
+            assert_eq!((total, limit), (HUNDRED_MB, LIMIT));
         }
         other => panic!("expected the output limit, got {other:?}"),
     }
@@ -112,13 +107,7 @@ async fn a_hundred_megabytes_of_output_stays_bounded() {
         assert!(items.len() < 10, "the stream does not end: {items:?}");
     }
     assert!(
-        matches!(
-            items.as_slice(),
-            [Err(Error::OutputLimit {
-                stream: "stdout",
-                ..
-            })]
-        ),
+        matches!(items.as_slice(), [Err(Error::OutputLimit { .. })]),
         "expected one output-limit error, got {items:?}"
     );
 

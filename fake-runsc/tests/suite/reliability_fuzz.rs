@@ -4,37 +4,15 @@
 //! kept in `fuzz/regressions/` replayed.
 //!
 //! The properties are the fuzz targets' own (`fuzz/src/*_checks.rs`),
-//! included here so that `cargo test` checks exactly what `cargo fuzz` checks.
+//! included here so that `cargo test` checks exactly what `cargo fuzz` checks;
+//! the regressions are read as every suite reads them
+//! (`fuzz/src/regressions.rs`).
 
 use crate::fake_checks;
-
-use std::path::Path;
+use crate::fuzz_regressions::{fuzz_dir, replay};
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-
-fn replay(target: &str, check: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/regressions")
-        .join(target);
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("a readable directory entry").path())
-        .filter(|path| path.is_file())
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "{} holds no inputs", dir.display());
-    for path in paths {
-        let bytes =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let outcome = std::panic::catch_unwind(|| check(&bytes));
-        assert!(
-            outcome.is_ok(),
-            "fuzz regression {} fails again",
-            path.display()
-        );
-    }
-}
 
 #[test]
 fn scenario_regressions_stay_fixed() {
@@ -48,8 +26,7 @@ fn argv_regressions_stay_fixed_in_the_fake() {
 
 #[test]
 fn the_seed_scenario_loads_so_replay_is_exercised() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/regressions/scenario/seed-every-matcher.json");
+    let path = fuzz_dir().join("regressions/scenario/seed-every-matcher.json");
     let bytes = std::fs::read(&path).expect("the seed scenario");
     let scenario = fake_runsc::scenario::Scenario::from_json(&bytes).expect("the seed loads");
     assert_eq!(scenario.steps.len(), 6);

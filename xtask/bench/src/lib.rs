@@ -10,6 +10,7 @@ pub mod decode;
 pub mod harness;
 pub mod lifecycle;
 pub mod overhead;
+pub mod real_processes;
 pub mod report;
 pub mod scale;
 pub mod setup;
@@ -111,12 +112,13 @@ pub struct Outcome {
 /// outcome and the report, and the others still run.
 pub fn run(config: &Config) -> Outcome {
     type Figure = fn(&Config, &mut Report) -> Result<(), String>;
-    let figures: [(&str, Figure); 5] = [
+    let figures: [(&str, Figure); 6] = [
         ("1 (fake start-up)", |c, r| push_rows(r, spawn::figure(c))),
         ("2 (lifecycle)", lifecycle::figure),
         ("3 (client overhead)", overhead::figure),
         ("4 (decoding)", |c, r| push_rows(r, decode::figure(c))),
         ("5 (scale)", |c, r| push_rows(r, scale::figure(c))),
+        ("6 (real processes)", real_processes::figure),
     ];
     let mut report = Report::default();
     let mut failures = Vec::new();

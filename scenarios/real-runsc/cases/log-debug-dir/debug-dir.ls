@@ -1,0 +1,1 @@
+runsc.log.{stamp}.state.txt
