@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
-use runsc::cli::Invocation;
+use runsc::cli::{Invocation, Release};
 use serde_json::Value;
 
 use crate::matching::{self, PROCESS_SPEC};
@@ -53,13 +53,13 @@ pub fn check_file(path: &Path) -> Vec<String> {
     }
 }
 
-fn sample_document(command: &str) -> Option<Value> {
+fn sample_document(release: Release, command: &str) -> Option<Value> {
     let argv: &[&str] = match command {
         "list" => &["list"],
         "exec" => &["exec", "x", "y"],
         other => &[other, "x"],
     };
-    let invocation = Invocation::parse(argv.iter().copied()).ok()?;
+    let invocation = Invocation::parse_for(release, argv.iter().copied()).ok()?;
     matching::document(&invocation, Some(Value::Null)).ok()
 }
 
@@ -120,6 +120,16 @@ fn literal_problem(sample: &Value, path: &str, matcher: &ValueMatch) -> Option<S
 pub fn check_scenario(scenario: &Scenario) -> Vec<String> {
     let mut problems = Vec::new();
     let mut captured: BTreeSet<String> = BTreeSet::new();
+    let release = match scenario.runsc_version.as_deref().map(str::parse::<Release>) {
+        None => Release::RECORDED,
+        Some(Ok(release)) => release,
+        Some(Err(e)) => {
+            problems.push(format!(
+                "runsc_version: {e}; replay would stop with exit 87 (use 20221219, 20241021 or 20260817)"
+            ));
+            Release::RECORDED
+        }
+    };
     for (index, step) in scenario.steps.iter().enumerate() {
         let label = format!("step {}", step.label(index));
         let mut say = |text: String| problems.push(format!("{label}: {text}"));
@@ -134,18 +144,20 @@ pub fn check_scenario(scenario: &Scenario) -> Vec<String> {
                 continue;
             }
         };
-        if crate::argv::missing_in_runsc(command) {
-            say(format!("unreachable: runsc 20221219 has no `{command}`, so the fake answers it as an unknown subcommand"));
+        if crate::argv::missing_in(release, command) {
+            say(format!("unreachable: runsc {release} has no `{command}`, so the fake answers it as an unknown subcommand"));
             continue;
         }
-        if !crate::argv::commands().any(|known| known == command) {
+        if !crate::argv::commands_for(release).any(|known| known == command) {
             say(format!(
                 "unknown command {command:?}; use one of {}",
-                crate::argv::commands().collect::<Vec<_>>().join(", ")
+                crate::argv::commands_for(release)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
             continue;
         }
-        let Some(sample) = sample_document(command) else {
+        let Some(sample) = sample_document(release, command) else {
             say(format!("cannot model a {command} call"));
             continue;
         };

@@ -18,6 +18,10 @@ pub const ENV_SESSION: &str = "FAKE_RUNSC_SESSION";
 /// Selects record mode and names the scenario the recorder appends to
 /// (the real runsc it stands in front of is `FAKE_RUNSC_REAL`).
 pub const ENV_RECORD: &str = "FAKE_RUNSC_RECORD";
+/// Names the runsc release whose command line the fake speaks
+/// (`20221219`, `20241021`, `20260817`); unset, a replayed scenario's
+/// `runsc_version` decides, else 20221219.
+pub const ENV_RELEASE: &str = "FAKE_RUNSC_RELEASE";
 /// The session file's name inside `--root`.
 pub const SESSION_FILE: &str = "fake-runsc-session.json";
 
@@ -119,6 +123,29 @@ fn mode_from(
     Ok(Mode::Simulate)
 }
 
+/// The release a scenario's header names (`runsc_version`), read on its
+/// own so that only replay pays for it; `None` when it names none. A
+/// scenario that cannot be read or is not JSON also gives `None`: replay
+/// then reports what is wrong with it in its own words.
+pub fn scenario_release(path: &Path) -> Result<Option<runsc::cli::Release>, Error> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(None);
+    };
+    let Ok(header) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(None);
+    };
+    let Some(named) = header.get("runsc_version").and_then(|v| v.as_str()) else {
+        return Ok(None);
+    };
+    named
+        .parse()
+        .map(Some)
+        .map_err(|e: runsc::cli::UnknownRelease| Error::ScenarioRelease {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +171,32 @@ mod tests {
                 output: "/out.json".into()
             }
         );
+    }
+
+    #[test]
+    fn a_scenario_header_names_the_release() {
+        use runsc::cli::Release;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let with = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            scenario_release(&path)
+        };
+        assert_eq!(
+            with(r#"{"runsc_version": "20260817"}"#).unwrap(),
+            Some(Release::R20260817)
+        );
+        assert_eq!(
+            with(r#"{"runsc_version": "release-20241021.0"}"#).unwrap(),
+            Some(Release::R20241021)
+        );
+        assert_eq!(with(r#"{"steps": []}"#).unwrap(), None);
+        // Left to replay, which says what is wrong in its own words.
+        assert_eq!(with("not json").unwrap(), None);
+        assert!(with(r#"{"runsc_version": "2019"}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("set its runsc_version to 20221219, 20241021 or 20260817"));
     }
 
     #[test]

@@ -39,6 +39,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A scenario's `runsc_version` names no release the fake knows: fix it
+    /// or set `FAKE_RUNSC_RELEASE`.
+    #[error("the scenario {} does not name a runsc release the fake speaks ({reason}); set its runsc_version to 20221219, 20241021 or 20260817", path.display())]
+    ScenarioRelease {
+        /// The scenario file.
+        path: PathBuf,
+        /// What is wrong with its header.
+        reason: String,
+    },
     /// A file of the session (state, journal, lock) or of the test's setup
     /// could not be read or written.
     #[error("{context}: {source}")]

@@ -1,7 +1,8 @@
 //! `fake-runsc`: a drop-in fake of gVisor's `runsc` for tests.
 //!
-//! It reads argv exactly as runsc 20221219 does (refusing what runsc refuses,
-//! with runsc's words and exit status), then, by configuration, replays a
+//! It reads argv exactly as runsc 20221219 does, or as the release
+//! `FAKE_RUNSC_RELEASE` or a replayed scenario's header names (refusing what
+//! runsc refuses, with runsc's words and exit status), then, by configuration, replays a
 //! scenario, simulates a stateful runsc (nothing configured), or records real
 //! runsc (`FAKE_RUNSC_RECORD`, `FAKE_RUNSC_REAL`). README.md describes the
 //! binary; ARCHITECTURE.md at the workspace's top describes how it is built.
@@ -56,16 +57,42 @@ pub fn entry(args: Vec<OsString>) -> i32 {
         Some("check") => return check::main(&args[1..]),
         _ => {}
     }
-    let invocation = match argv::parse(&args) {
+    let variable = std::env::var_os(config::ENV_RELEASE).filter(|v| !v.is_empty());
+    let mut release = match argv::release_from(variable.as_deref()) {
+        Ok(release) => release,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "{message}");
+            return exit::EXIT_CONFIG;
+        }
+    };
+    let mut parsed = argv::parse_for(release, &args);
+    let root = match &parsed {
+        Ok(invocation) => invocation.global.root.clone(),
+        Err(_) => root_hint(&args),
+    };
+    let mode = config::mode(root.as_deref());
+    // Without the variable, a replayed scenario's header names the release;
+    // only replay reads it, so the other modes start as fast as before.
+    if let (None, Ok(config::Mode::Replay { scenario, .. })) = (&variable, &mode) {
+        match config::scenario_release(scenario) {
+            Ok(Some(named)) if named != release => {
+                release = named;
+                parsed = argv::parse_for(release, &args);
+            }
+            Ok(_) => {}
+            Err(message) => {
+                let _ = writeln!(std::io::stderr(), "fake-runsc: {message}");
+                return exit::EXIT_CONFIG;
+            }
+        }
+    }
+    let invocation = match parsed {
         Ok(invocation) => invocation,
         Err(refusal) => {
-            if let Ok(config::Mode::Record { output }) = config::mode(None) {
+            if let Ok(config::Mode::Record { output }) = mode {
                 return record::run(&args, None, &output);
             }
-            let failed = refusal.exit_code != 0;
-            let root = root_hint(&args);
-            if let (true, Ok(config::Mode::Replay { session, .. })) =
-                (failed, config::mode(root.as_deref()))
+            if let (true, Ok(config::Mode::Replay { session, .. })) = (refusal.exit_code != 0, mode)
             {
                 replay::journal_refusal(&session, &args, &refusal);
             }
@@ -74,12 +101,12 @@ pub fn entry(args: Vec<OsString>) -> i32 {
             return refusal.exit_code;
         }
     };
-    match config::mode(invocation.global.root.as_deref()) {
+    match mode {
         Ok(config::Mode::Replay { scenario, session }) => {
             replay::run(&args, &invocation, &scenario, &session)
         }
         Ok(config::Mode::Record { output }) => record::run(&args, Some(&invocation), &output),
-        Ok(config::Mode::Simulate) => sim::run(&invocation),
+        Ok(config::Mode::Simulate) => sim::run(&invocation, release),
         Err(message) => {
             let _ = writeln!(std::io::stderr(), "fake-runsc: {message}");
             exit::EXIT_CONFIG

@@ -126,6 +126,21 @@ impl FakeRuntime {
         Self::start_with_binary(scenario, locate_binary()?)
     }
 
+    /// Starts a session for `scenario` in which the fake speaks runsc
+    /// `release` (written into the scenario's `runsc_version`, which replay
+    /// reads), finding the binary with [`locate_binary`].
+    ///
+    /// ```no_run
+    /// use fake_runsc::scenario::Scenario;
+    /// use fake_runsc::testing::FakeRuntime;
+    /// use runsc::cli::Release;
+    /// let fake = FakeRuntime::start_for(Release::R20260817, &Scenario::new()).unwrap();
+    /// # let _ = fake;
+    /// ```
+    pub fn start_for(release: runsc::cli::Release, scenario: &Scenario) -> Result<Self, Error> {
+        Self::start(&scenario.clone().release(release))
+    }
+
     /// Starts a session with a given fake binary.
     pub fn start_with_binary(scenario: &Scenario, binary: PathBuf) -> Result<Self, Error> {
         let io = |context: String| move |source| Error::Io { context, source };

@@ -49,7 +49,10 @@ pub struct Scenario {
     /// One line saying what the scenario shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The runsc release the scenario was recorded from or written for (e.g. `20221219`).
+    /// The runsc release the scenario was recorded from or written for:
+    /// `20221219`, `20241021` or `20260817` (or its tag,
+    /// `release-20260817.0`). Replay parses argv as that release does
+    /// (absent: 20221219); `FAKE_RUNSC_RELEASE` overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runsc_version: Option<String>,
     /// The expected calls. Steps for one container id play in file order;
@@ -95,6 +98,13 @@ impl Scenario {
     /// Sets the one-line description.
     pub fn description(mut self, text: impl Into<String>) -> Self {
         self.description = Some(text.into());
+        self
+    }
+
+    /// Names the runsc release the scenario is written for (its
+    /// `runsc_version`), so replay parses argv as that release does.
+    pub fn release(mut self, release: runsc::cli::Release) -> Self {
+        self.runsc_version = Some(release.as_str().to_owned());
         self
     }
 

@@ -12,15 +12,21 @@ impl Sim {
     /// `kill ID [SIGNAL]`.
     pub fn kill(&self, opts: &cli::Kill) -> CmdResult {
         // runsc checks its flags before it loads the container (`--pid=0`
-        // is its unset value).
-        if opts.all && opts.pid.is_some_and(|pid| pid != 0) {
-            return Err(fatal("it is invalid to specify both --all and --pid"));
+        // is its unset value); 20260817 words it with `--pgid` too.
+        if let Some(failure) = super::newer::kill_modes_clash(self.release, opts) {
+            return Err(failure);
         }
         let id = &self.resolve(opts.id.as_str(), Load::Container)?;
         let signal = opts
             .signal
             .clone()
             .unwrap_or_else(|| Signal::Name("TERM".to_owned()));
+        if let Some(pgid) = opts.pgid.filter(|p| *p != 0) {
+            let Some(sig) = signal.to_number() else {
+                return Err(fatal(format!("unknown signal {:?}", signal.to_arg())));
+            };
+            return self.kill_pgid(id, pgid, sig);
+        }
         let mut settle = false;
         with_entry(self, id, missing_container, |locked, mut entry| {
             let Some(sig) = signal.to_number() else {
@@ -123,6 +129,9 @@ impl Sim {
         let set = |v: Option<i64>| v.is_some_and(|pid| pid != -1);
         if set(opts.pid) && set(opts.rootpid) {
             return Err(fatal("only one of -pid and -rootPid can be set"));
+        }
+        if let Some(result) = self.wait_mode(opts) {
+            return result;
         }
         let entry = self.find(opts.id.as_str(), Load::Container)?;
         let id = &entry.id;

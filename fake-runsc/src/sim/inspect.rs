@@ -14,7 +14,11 @@ impl Sim {
     /// `state ID`.
     pub fn state(&self, given: &str) -> CmdResult {
         let entry = self.find(given, Load::Container)?;
-        out(&output::state_json(&entry, effective_status(&entry)));
+        out(&output::state_json(
+            self.release,
+            &entry,
+            effective_status(&entry),
+        ));
         Ok(0)
     }
 
@@ -32,7 +36,7 @@ impl Sim {
         let text = if opts.quiet {
             output::list_quiet(&entries)
         } else if opts.format == Some(cli::ListFormat::Json) {
-            output::list_json(&entries)
+            output::list_json(self.release, &entries)
         } else {
             output::list_text(&entries)
         };
@@ -48,11 +52,13 @@ impl Sim {
             .flat_map(|p| {
                 let own = PsRow {
                     pid: p.pid,
+                    pgid: p.pid,
                     started_nanos: p.started_nanos,
                     command: p.args.first().cloned().unwrap_or_default(),
                 };
                 let children = p.children.iter().map(|(pid, command)| PsRow {
                     pid: *pid,
+                    pgid: p.pid,
                     started_nanos: p.started_nanos,
                     command: command.clone(),
                 });
@@ -83,7 +89,7 @@ impl Sim {
         };
         out(&match &opts.format {
             Some(cli::PsFormat::Json) => output::ps_json(&rows),
-            None | Some(cli::PsFormat::Table) => output::ps_table(&rows),
+            None | Some(cli::PsFormat::Table) => output::ps_table(self.release, &rows),
             Some(cli::PsFormat::Other(format)) => {
                 return Err(fatal(format!("unsupported format: {format}")))
             }
@@ -107,6 +113,7 @@ impl Sim {
                 Some((e, Status::Running | Status::Paused)) if e.real => {
                     let stats = real::stats(&self.store, id);
                     out(&output::real_stats_line(
+                        self.release,
                         id,
                         stats.cpu_nanos,
                         stats.memory_bytes,
@@ -116,7 +123,7 @@ impl Sim {
                 Some((e, Status::Running | Status::Paused)) => {
                     let running = clock::now_nanos().saturating_sub(e.init.started_nanos);
                     let processes = Self::live_processes(e).len() as u64;
-                    out(&output::stats_line(id, processes, running));
+                    out(&output::stats_line(self.release, id, processes, running));
                 }
                 // runsc logs the failure to its debug log only.
                 _ if opts.stats => return Ok(128),

@@ -48,11 +48,13 @@ mod exec;
 mod exec_real;
 mod inspect;
 mod log;
+mod newer;
 mod output;
 mod process;
 mod program;
 mod real;
 mod store;
+mod update;
 mod wording;
 
 use std::ffi::OsString;
@@ -62,7 +64,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{self, SigHandler};
-use runsc::cli::{Invocation, Subcommand};
+use runsc::cli::{Invocation, Release, Subcommand};
 
 use self::clock::TimeScale;
 use self::process::is_fatal;
@@ -71,8 +73,8 @@ use self::wording::{ambiguous, fatal, go_io_error, Failure, Load};
 use crate::signals::{self, signaled, SIGKILL};
 
 /// Answers one parsed invocation against the simulated state, writing to
-/// stdout and stderr as runsc would, and returns the exit status.
-pub fn run(invocation: &Invocation) -> i32 {
+/// stdout and stderr as runsc `release` would, and returns the exit status.
+pub fn run(invocation: &Invocation, release: Release) -> i32 {
     let scale = match TimeScale::from_env() {
         Ok(scale) => scale,
         Err(message) => {
@@ -87,29 +89,30 @@ pub fn run(invocation: &Invocation) -> i32 {
     let sim = Sim {
         store: Store::new(invocation.global.root.as_deref()),
         scale,
+        release,
         warnings: Default::default(),
     };
-    let result = match &invocation.command {
-        Subcommand::List(o) => sim.list(o),
-        Subcommand::State(o) => sim.state(o.id.as_str()),
-        Subcommand::Create(o) => sim.create(o),
-        Subcommand::Start(o) => sim.start(o.id.as_str()),
-        Subcommand::Exec(o) => sim.exec(o),
-        Subcommand::Run(o) => sim.run(o),
-        Subcommand::Delete(o) => sim.delete(o),
-        Subcommand::Kill(o) => sim.kill(o),
-        Subcommand::Events(o) => sim.events(o),
-        Subcommand::Ps(o) => sim.ps(o),
-        Subcommand::Pause(o) => sim.pause(o.id.as_str()),
-        Subcommand::Resume(o) => sim.resume(o.id.as_str()),
-        Subcommand::Wait(o) => sim.wait(o),
-        Subcommand::Checkpoint(o) => sim.checkpoint(o),
-        Subcommand::Restore(o) => sim.restore(o),
-        Subcommand::Update(_) | Subcommand::FsCheckpoint(_) => Err(fatal(format!(
-            "fake-runsc: runsc 20221219 has no {} subcommand",
-            invocation.command.name()
-        ))),
-    };
+    let result = sim
+        .fetch_spec(&invocation.command)
+        .and_then(|()| match &invocation.command {
+            Subcommand::List(o) => sim.list(o),
+            Subcommand::State(o) => sim.state(o.id.as_str()),
+            Subcommand::Create(o) => sim.create(o),
+            Subcommand::Start(o) => sim.start(o.id.as_str()),
+            Subcommand::Exec(o) => sim.exec(o),
+            Subcommand::Run(o) => sim.run(o),
+            Subcommand::Delete(o) => sim.delete(o),
+            Subcommand::Kill(o) => sim.kill(o),
+            Subcommand::Events(o) => sim.events(o),
+            Subcommand::Ps(o) => sim.ps(o),
+            Subcommand::Pause(o) => sim.pause(o.id.as_str()),
+            Subcommand::Resume(o) => sim.resume(o.id.as_str()),
+            Subcommand::Wait(o) => sim.wait(o),
+            Subcommand::Checkpoint(o) => sim.checkpoint(o),
+            Subcommand::Restore(o) => sim.restore(o),
+            Subcommand::Update(o) => sim.update(o),
+            Subcommand::FsCheckpoint(o) => sim.fscheckpoint(o),
+        });
     for warning in sim.warnings.take() {
         logs.warn(warning);
     }
@@ -176,6 +179,8 @@ pub struct Sim {
     pub store: Store,
     /// The time scale.
     pub scale: TimeScale,
+    /// The release whose behaviour to play.
+    pub release: Release,
     /// Warnings for the call's logs (how real processes are confined).
     pub warnings: std::cell::RefCell<Vec<&'static str>>,
 }

@@ -211,16 +211,18 @@ pub fn ps_rows(locked: &Locked<'_>, entry: &mut Entry) -> Result<Vec<PsRow>, Fai
     let mut numbered = false;
     for p in live {
         let known = if Some(p.pid) == init {
-            Some((1, entry.init.started_nanos))
+            Some((1, entry.init.started_nanos, 1))
         } else {
             entry
                 .execs
                 .iter()
                 .find(|k| k.host.is_some_and(|h| h.pid == p.pid))
-                .map(|k| (k.pid, k.started_nanos))
+                .map(|k| (k.pid, k.started_nanos, k.pid))
         };
         let command = p.cmd.split(' ').next().unwrap_or_default().to_owned();
-        let (pid, started_nanos) = match known {
+        // The process group: its own for init and each exec, its forker's
+        // for what they forked.
+        let (pid, started_nanos, pgid) = match known {
             Some(known) => known,
             None => {
                 let Some(host) = HostProcess::of(p.pid) else {
@@ -229,6 +231,15 @@ pub fn ps_rows(locked: &Locked<'_>, entry: &mut Entry) -> Result<Vec<PsRow>, Fai
                 // A shell's fork takes the pid reserved for it when its
                 // shell started, as the sandbox's numbering would.
                 let forked_by_init = Some(p.ppid) == init;
+                let forker = if forked_by_init {
+                    Some(1)
+                } else {
+                    entry
+                        .execs
+                        .iter()
+                        .find(|k| k.host.is_some_and(|h| h.pid == p.ppid))
+                        .map(|k| k.pid)
+                };
                 let reserved = std::iter::once(&mut entry.init)
                     .chain(entry.execs.iter_mut())
                     .find(|k| {
@@ -254,11 +265,12 @@ pub fn ps_rows(locked: &Locked<'_>, entry: &mut Entry) -> Result<Vec<PsRow>, Fai
                     children: Vec::new(),
                 });
                 numbered = true;
-                (pid, now)
+                (pid, now, forker.unwrap_or(pid))
             }
         };
         rows.push(PsRow {
             pid,
+            pgid,
             started_nanos,
             command,
         });

@@ -185,6 +185,13 @@ fn catch_all() -> Scenario {
 }
 
 fn refused_by_runsc(invocation: &Invocation) -> bool {
+    // runsc loads its config, and refuses an unknown platform, before any subcommand.
+    let platforms = runsc::cli::Release::RECORDED.platforms();
+    if let Some(platform) = invocation.global.config.get("platform") {
+        if !platforms.contains(&platform) {
+            return true;
+        }
+    }
     match &invocation.command {
         Subcommand::Update(_) => true,
         Subcommand::Exec(exec) => exec.args.is_empty() && exec.process.is_none(),
