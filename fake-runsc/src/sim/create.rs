@@ -24,8 +24,8 @@ impl Sim {
     }
 
     fn create_entry(&self, id: &str, spec: Spec, prefix: &str) -> Result<HostProcess, Failure> {
-        if !cli::ContainerId::parsed(id).is_valid() {
-            return Err(fatal(format!("{prefix}invalid container id: {id}")));
+        if let Some(why) = super::ids::create_refusal(id, self.store.root()) {
+            return Err(fatal(format!("{prefix}{why}")));
         }
         if let Err(e) = Program::from_spec(&spec.args, &spec.annotations) {
             return Err(fatal(format!(
@@ -34,11 +34,13 @@ impl Sim {
             )));
         }
         let locked = self.store.lock()?;
-        if let Some(existing) = locked.read(id)? {
-            // runsc's failed create cleans up after itself and removes the
-            // existing container's metadata too; its sandbox is orphaned.
-            // The simulator ends the orphan so that nothing leaks.
-            locked.remove(id)?;
+        if locked.is_orphaned(id) {
+            return Err(fatal(format!("{prefix}{}", super::ids::address_in_use(id))));
+        }
+        if let Some(existing) = locked.orphan(id)? {
+            // runsc's failed create removes the existing container's
+            // metadata too and orphans its sandbox, which keeps the id's
+            // name (`orphan`). The simulated processes end with the entry.
             existing.host_processes().for_each(process::kill_host);
             return Err(fatal(format!(
                 "{prefix}cannot lock container metadata file: container already exists"
@@ -218,6 +220,8 @@ impl Sim {
 
     /// `restore ID`: like `run`, from the bundle, once a checkpoint image exists.
     pub fn restore(&self, opts: &cli::Restore) -> CmdResult {
+        // runsc reads the bundle's spec before it looks for the image.
+        read_spec(opts.bundle.as_deref())?;
         let dir = absolute(opts.image_path.as_deref().unwrap_or(Path::new(".")));
         let image = dir.join("checkpoint.img");
         if !image.exists() {

@@ -38,8 +38,10 @@ mod clock;
 mod control;
 mod create;
 mod exec;
+mod ids;
 mod inspect;
 mod output;
+mod preflight;
 mod process;
 mod program;
 mod store;
@@ -70,6 +72,10 @@ pub fn run(invocation: &Invocation) -> i32 {
             return 128;
         }
     };
+    if let Some(failure) = preflight::refusal(invocation) {
+        let _ = std::io::stderr().write_all(failure.stderr.as_bytes());
+        return failure.code;
+    }
     let sim = Sim {
         store: Store::new(invocation.global.root.as_deref()),
         scale,

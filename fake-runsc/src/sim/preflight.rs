@@ -1,0 +1,83 @@
+//! What runsc 20221219 refuses after parsing argv and before any
+//! subcommand runs (recorded in `scenarios/real-runsc/cases/hd-*`): a
+//! `--platform` it does not know (every subcommand loads the config, exit
+//! 128, with a warning line in glog's format first), and `--rootless` for
+//! `create` and `restore`.
+use runsc::cli::{Invocation, Release, Subcommand};
+
+use super::clock;
+use super::wording::{fatal, Failure};
+
+/// runsc's refusal of `invocation` before its subcommand runs, if any.
+pub(super) fn refusal(invocation: &Invocation) -> Option<Failure> {
+    let config = &invocation.global.config;
+    if let Some(platform) = config.get("platform") {
+        if !Release::RECORDED.platforms().contains(&platform) {
+            let message = format!("unknown platform: {platform}");
+            return Some(fatal(format!(
+                "{} FATAL ERROR: {message}\n{message}",
+                glog_warning_header()
+            )));
+        }
+    }
+    let rootless = config.get("rootless").is_some_and(go_bool_true);
+    match &invocation.command {
+        Subcommand::Create(_) | Subcommand::Restore(_) if rootless => Some(fatal(format!(
+            "Rootless mode not supported with \"{}\"",
+            invocation.command.name()
+        ))),
+        _ => None,
+    }
+}
+
+/// Go's `strconv.ParseBool` true values (what a bool flag takes).
+fn go_bool_true(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
+}
+
+/// `W1202 08:02:44.240757    5308 util.go:64]`: glog's prefix for the
+/// warning runsc's `util.Fatalf` logs before printing the message alone.
+fn glog_warning_header() -> String {
+    let nanos = clock::now_nanos();
+    let whole = clock::rfc3339_nano(nanos / 1_000_000_000 * 1_000_000_000);
+    let month_day = format!("{}{}", &whole[5..7], &whole[8..10]);
+    let time = &whole[11..19];
+    let micros = (nanos % 1_000_000_000) / 1000;
+    format!(
+        "W{month_day} {time}.{micros:06} {:>7} util.go:64]",
+        std::process::id()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(args: &[&str]) -> Option<Failure> {
+        refusal(&Invocation::parse(args.iter().copied()).unwrap())
+    }
+
+    #[test]
+    fn unknown_platforms_are_refused_with_runsc_words() {
+        let failure = refused(&["--platform=bogus", "list"]).unwrap();
+        assert_eq!(failure.code, 128);
+        let lines: Vec<&str> = failure.stderr.lines().collect();
+        assert_eq!(lines[1], "unknown platform: bogus");
+        assert!(lines[0].starts_with('W'), "{}", lines[0]);
+        assert!(lines[0].ends_with("util.go:64] FATAL ERROR: unknown platform: bogus"));
+        assert!(refused(&["--platform=ptrace", "list"]).is_none());
+        assert!(refused(&["--platform=kvm", "state", "x"]).is_none());
+    }
+
+    #[test]
+    fn rootless_is_refused_for_create_and_restore_only() {
+        let create = refused(&["--rootless", "create", "x"]).unwrap();
+        assert_eq!(
+            create.stderr,
+            "Rootless mode not supported with \"create\"\n"
+        );
+        assert!(refused(&["--rootless", "restore", "x"]).is_some());
+        assert!(refused(&["--rootless", "list"]).is_none());
+        assert!(refused(&["--rootless=false", "create", "x"]).is_none());
+    }
+}
