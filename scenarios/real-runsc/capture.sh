@@ -6,6 +6,7 @@
 #   OUT=/some/dir          output dir (default: <dir of this script>/cases)
 #   SECTION=programs       record only the real-program cases (capture-programs.sh),
 #                          keeping the other cases
+#   SECTION=hardening      record only the hardening cases (capture-hardening.sh)
 #
 # Every container runs with the host "/" as a read-only rootfs, so no image is
 # needed.  Every scenario gets its own --root and unique container ids.  All
@@ -209,6 +210,11 @@ mkproc() { # mkproc FILE arg...: minimal process.json
 echo "runsc: $("$RUNSC" --version 2>&1 | tr '\n' ' ')" >&2
 if [ "${SECTION:-}" = programs ]; then
   . "$HERE/capture-programs.sh"
+  echo "done; cases in $OUT" >&2
+  exit 0
+fi
+if [ "${SECTION:-}" = hardening ]; then
+  . "$HERE/capture-hardening.sh"
   echo "done; cases in $OUT" >&2
   exit 0
 fi
@@ -647,5 +653,8 @@ qdel "$ID"
 
 # ================================================================ 4. real programs
 . "$HERE/capture-programs.sh"
+
+# ================================================================ 5. hardening
+. "$HERE/capture-hardening.sh"
 
 echo "done; cases in $OUT" >&2
