@@ -16,6 +16,8 @@ rr hd-id-dot-state "state . after create ." state .
 qdel .
 rec hd-platform-bogus-list "--platform=bogus list" 30 --root="$R" --network=none --platform=bogus list
 rec hd-platform-bogus-create "--platform=bogus create" 30 --root="$R" --network=none --platform=bogus create --bundle "$B" "$ID3"
+rec hd-overlay-shared "--file-access=shared --overlay2=root:memory list" 30 --root="$R" --network=none --file-access=shared --overlay2=root:memory list
+rec hd-overlay-none-shared "--file-access=shared --overlay2=none list (accepted)" 30 --root="$R" --network=none --file-access=shared --overlay2=none list -quiet
 rec hd-rootless-create "--rootless create" 30 --root="$R" --network=none --rootless create --bundle "$B" "$ID3"
 rr hd-dup-1-create "create ID" create --bundle "$B" "$ID"
 rr hd-dup-2-create-again "create ID again: already exists; runsc removes the metadata and orphans the sandbox" create --bundle "$B" "$ID"

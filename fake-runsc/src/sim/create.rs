@@ -9,8 +9,8 @@ use super::bundle::{absolute, missing_binary, number_children, read_spec, Spec};
 use super::clock;
 use super::process;
 use super::program::Program;
-use super::store::{Entry, HostProcess, Process, Status};
-use super::wording::{fatal, missing_container, CmdResult, Failure, Load};
+use super::store::{Entry, HostProcess, Process, Resolved, Status};
+use super::wording::{ambiguous, fatal, missing_container, CmdResult, Failure, Load};
 use super::{effective_status, with_entry, write_pid_file, Backoff, ForwardSignals, Sim};
 use crate::signals::{signaled, SIGKILL};
 
@@ -37,7 +37,7 @@ impl Sim {
         if locked.is_orphaned(id) {
             return Err(fatal(format!("{prefix}{}", super::ids::address_in_use(id))));
         }
-        if let Some(existing) = locked.orphan(id)? {
+        if let Some(existing) = locked.orphan(id, |e| effective_status(e) != Status::Stopped)? {
             // runsc's failed create removes the existing container's
             // metadata too and orphans its sandbox, which keeps the id's
             // name (`orphan`). The simulated processes end with the entry.
@@ -166,8 +166,8 @@ impl Sim {
 
     /// `delete [--force] ID...`.
     pub fn delete(&self, opts: &cli::Delete) -> CmdResult {
-        for id in &opts.ids {
-            let id = id.as_str();
+        for given in &opts.ids {
+            let id = &self.delete_target(given.as_str())?;
             let locked = self.store.lock()?;
             let Some(entry) = locked.read(id)? else {
                 if opts.force {
@@ -187,6 +187,20 @@ impl Sim {
             entry.host_processes().for_each(process::kill_host);
         }
         Ok(0)
+    }
+
+    /// The id `delete` acts on: runsc resolves a unique prefix here too,
+    /// and a missing one is left to `--force`.
+    fn delete_target(&self, given: &str) -> Result<String, Failure> {
+        match self.store.resolve(given)? {
+            Resolved::Found(entry) => Ok(entry.id),
+            Resolved::Missing => Ok(given.to_owned()),
+            Resolved::Ambiguous(ids) => Err(ambiguous(
+                &format!("loading container \"{given}\": "),
+                given,
+                &ids,
+            )),
+        }
     }
 
     /// `checkpoint ID`: the container stops (unless `--leave-running`) and

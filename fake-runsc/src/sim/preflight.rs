@@ -1,8 +1,8 @@
 //! What runsc 20221219 refuses after parsing argv and before any
-//! subcommand runs (recorded in `scenarios/real-runsc/cases/hd-*`): a
-//! `--platform` it does not know (every subcommand loads the config, exit
-//! 128, with a warning line in glog's format first), and `--rootless` for
-//! `create` and `restore`.
+//! subcommand runs (recorded in `scenarios/real-runsc/cases/hd-*`): an
+//! overlay with shared file access and a `--platform` it does not know
+//! (every subcommand loads the config: exit 128, with a warning line in
+//! glog's format first), and `--rootless` for `create` and `restore`.
 use runsc::cli::{Invocation, Release, Subcommand};
 
 use super::clock;
@@ -11,13 +11,18 @@ use super::wording::{fatal, Failure};
 /// runsc's refusal of `invocation` before its subcommand runs, if any.
 pub(super) fn refusal(invocation: &Invocation) -> Option<Failure> {
     let config = &invocation.global.config;
+    let overlay = config.get("overlay").is_some_and(go_bool_true)
+        || config
+            .get("overlay2")
+            .is_some_and(|medium| medium != "none");
+    if overlay && config.get("file-access") == Some("shared") {
+        return Some(fatal_with_warning(
+            "overlay flag is incompatible with shared file access",
+        ));
+    }
     if let Some(platform) = config.get("platform") {
         if !Release::RECORDED.platforms().contains(&platform) {
-            let message = format!("unknown platform: {platform}");
-            return Some(fatal(format!(
-                "{} FATAL ERROR: {message}\n{message}",
-                glog_warning_header()
-            )));
+            return Some(fatal_with_warning(&format!("unknown platform: {platform}")));
         }
     }
     let rootless = config.get("rootless").is_some_and(go_bool_true);
@@ -28,6 +33,15 @@ pub(super) fn refusal(invocation: &Invocation) -> Option<Failure> {
         ))),
         _ => None,
     }
+}
+
+/// runsc's `util.Fatalf` while loading the config: glog's warning line,
+/// then the message alone.
+fn fatal_with_warning(message: &str) -> Failure {
+    fatal(format!(
+        "{} FATAL ERROR: {message}\n{message}",
+        glog_warning_header()
+    ))
 }
 
 /// Go's `strconv.ParseBool` true values (what a bool flag takes).
@@ -67,6 +81,18 @@ mod tests {
         assert!(lines[0].ends_with("util.go:64] FATAL ERROR: unknown platform: bogus"));
         assert!(refused(&["--platform=ptrace", "list"]).is_none());
         assert!(refused(&["--platform=kvm", "state", "x"]).is_none());
+    }
+
+    #[test]
+    fn an_overlay_with_shared_file_access_is_refused() {
+        let shared = ["--file-access=shared", "--overlay2=root:memory", "list"];
+        let failure = refused(&shared).unwrap();
+        assert!(failure
+            .stderr
+            .ends_with("\noverlay flag is incompatible with shared file access\n"));
+        assert!(refused(&["--file-access=shared", "--overlay", "list"]).is_some());
+        assert!(refused(&["--file-access=shared", "--overlay2=none", "list"]).is_none());
+        assert!(refused(&["--file-access=shared", "list"]).is_none());
     }
 
     #[test]

@@ -24,7 +24,9 @@ const LOCK_FILE: &str = ".fake-runsc.lock";
 /// Suffix of the marker a failed duplicate `create` leaves: runsc's failed
 /// create removes the container's metadata but orphans its sandbox, whose
 /// control socket keeps the id's name, so every later create of that id
-/// fails. The simulator keeps that name taken until the root is removed.
+/// fails while the sandbox runs. A created container's sandbox waits for a
+/// start that never comes; a running one's until its program ends. The
+/// simulator keeps the name taken until the root is removed.
 const ORPHAN_SUFFIX: &str = ".fake-runsc.orphan";
 
 /// The runsc-visible status of a container.
@@ -401,19 +403,25 @@ impl Locked<'_> {
     }
 
     /// What a failed duplicate `create` of `id` leaves, as runsc's does: the
-    /// container's metadata gone and its sandbox orphaned under the id's
-    /// name. Returns the entry that was removed; does nothing when there is
-    /// none.
-    pub fn orphan(&self, id: &str) -> Result<Option<Entry>, StoreError> {
+    /// container's metadata gone and, while its sandbox still runs (its
+    /// init has not exited), the sandbox orphaned under the id's name.
+    /// Returns the entry that was removed; does nothing when there is none.
+    pub fn orphan(
+        &self,
+        id: &str,
+        sandbox_runs: impl Fn(&Entry) -> bool,
+    ) -> Result<Option<Entry>, StoreError> {
         let Some(existing) = self.read(id)? else {
             return Ok(None);
         };
-        let path = self.store.orphan_path(id);
-        crate::shared_file::replace(&path, b"").map_err(|source| StoreError {
-            action: "write",
-            path,
-            source,
-        })?;
+        if sandbox_runs(&existing) {
+            let path = self.store.orphan_path(id);
+            crate::shared_file::replace(&path, b"").map_err(|source| StoreError {
+                action: "write",
+                path,
+                source,
+            })?;
+        }
         self.remove(id)?;
         Ok(Some(existing))
     }

@@ -106,6 +106,8 @@ fn recorded_ids_values_leftovers_and_wording_are_answered_as_runsc_did() {
         "hd-id-dot-state",
         "hd-platform-bogus-list",
         "hd-platform-bogus-create",
+        "hd-overlay-shared",
+        "hd-overlay-none-shared",
         "hd-rootless-create",
         "hd-dup-1-create",
         "hd-dup-2-create-again",
@@ -427,4 +429,27 @@ fn check_refuses_what_the_fake_cannot_honour() {
             "missing {expected:?} in:\n{stdout}"
         );
     }
+}
+
+#[test]
+fn delete_resolves_a_unique_prefix_and_refuses_an_ambiguous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let bundle = sleep_bundle(dir.path());
+    let bundle_flag = format!("--bundle={}", bundle.display());
+    for id in ["pfx-one", "other"] {
+        let (code, _, stderr) = run(sim(&root, &["create", &bundle_flag, id]));
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let (code, _, stderr) = run(sim(&root, &["delete", "--force", ""]));
+    assert_eq!(code, 128);
+    assert!(
+        stderr.starts_with("loading container \"\": id \"\" is ambiguous"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(sim(&root, &["delete", "--force", "pfx-"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, _) = run(sim(&root, &["state", "pfx-one"]));
+    assert_eq!(code, 128, "a unique prefix deletes its container");
+    run(sim(&root, &["delete", "--force", "other"]));
 }
