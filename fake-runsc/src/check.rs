@@ -209,6 +209,9 @@ pub fn check_scenario(scenario: &Scenario) -> Vec<String> {
                 say(format!("reply signal {signal} is not a signal"));
             }
         }
+        for problem in crate::reply::reply_problems(step) {
+            say(problem);
+        }
         match step.fault.as_ref().map(|f| f.resolve()) {
             Some(Fault::Killed { signal }) if signal.number().is_none() => {
                 say(format!("fault signal {signal} is not a signal"));

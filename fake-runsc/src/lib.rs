@@ -33,6 +33,7 @@ mod config;
 pub mod decide;
 mod error;
 pub mod exit;
+mod glog;
 mod host;
 pub mod journal;
 pub mod matching;

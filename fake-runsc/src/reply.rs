@@ -41,10 +41,91 @@ pub const CONSOLE_PAYLOAD: &[u8] = b"pty-master";
 
 const HUGE_CHUNK: usize = 64 * 1024;
 
+/// The most bytes a `garbage` or `huge-stderr` fault may ask for: 16 GiB,
+/// far more than any reader test needs, and written in 64 KiB blocks so the
+/// fake's memory stays flat whatever the size.
+pub const MAX_FAULT_BYTES: u64 = 16 << 30;
+
+/// The longest wait a step may ask for (`delay_ms`, a chunk's `after_ms`,
+/// `slow-start`'s `delay_ms`): one hour. A test that wants a call that never
+/// ends says `"hang": true` or uses the `hang` fault.
+pub const MAX_DELAY_MS: u64 = 3_600_000;
+
+/// Signals whose default action does not end a process: ignored (SIGCHLD,
+/// SIGURG, SIGWINCH), continue (SIGCONT), or stop (SIGSTOP, SIGTSTP,
+/// SIGTTIN, SIGTTOU). A fake "killed" by one would exit normally, or stop
+/// for good, while the journal records a death.
+const NOT_ENDING: &[i32] = &[17, 18, 19, 20, 21, 22, 23, 28];
+
+/// What in a step's reply the fake cannot carry out as written, one
+/// sentence each; `fake-runsc check` reports them, and a call that matches
+/// such a step fails with them instead of answering.
+pub fn reply_problems(step: &Step) -> Vec<String> {
+    let reply = &step.reply;
+    let mut problems = Vec::new();
+    let mut delay = |what: &str, ms: u64| {
+        if ms > MAX_DELAY_MS {
+            problems.push(format!(
+                "{what} {ms} is over the limit of {MAX_DELAY_MS} ms; use \"hang\": true for a call that never ends"
+            ));
+        }
+    };
+    delay("delay_ms", reply.delay_ms);
+    for chunk in reply.stdout.chunks().iter().chain(&reply.stderr.chunks()) {
+        delay("after_ms", chunk.after_ms);
+    }
+    let fault = step.fault.as_ref().map(|f| f.resolve());
+    if let Some(Fault::SlowStart { delay_ms }) = &fault {
+        delay("slow-start delay_ms", *delay_ms);
+    }
+    let size = match &fault {
+        Some(Fault::Garbage { bytes }) => Some(("garbage", *bytes as u64)),
+        Some(Fault::HugeStderr { bytes }) => Some(("huge-stderr", *bytes)),
+        _ => None,
+    };
+    if let Some((name, bytes)) = size.filter(|(_, bytes)| *bytes > MAX_FAULT_BYTES) {
+        problems.push(format!(
+            "{name} bytes {bytes} is over the limit of {MAX_FAULT_BYTES}"
+        ));
+    }
+    let signals = [
+        ("reply signal", reply.signal.as_ref()),
+        (
+            "fault signal",
+            match &fault {
+                Some(Fault::Killed { signal }) => Some(signal),
+                _ => None,
+            },
+        ),
+    ];
+    for (what, signal) in signals {
+        if let Some(number) = signal.and_then(SignalSpec::number) {
+            if NOT_ENDING.contains(&number) {
+                problems.push(format!(
+                    "{what} {} does not end a process (it is ignored, continues or stops one); \
+                     use a signal that kills, such as SIGKILL or SIGTERM",
+                    signal.map(ToString::to_string).unwrap_or_default()
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// Answers the call; returns the exit status unless the process dies by a
 /// signal or hangs.
 pub fn perform(plan: &Plan<'_>) -> i32 {
     let reply = &plan.step.reply;
+    let problems = reply_problems(plan.step);
+    if !problems.is_empty() {
+        let text: String = problems
+            .iter()
+            .map(|p| format!("fake-runsc: the matched step cannot be carried out: {p}; `fake-runsc check` reports this\n"))
+            .collect();
+        write_stream(2, text.as_bytes());
+        (plan.before_exit)(EXIT_CONFIG);
+        return EXIT_CONFIG;
+    }
     let fault = plan.step.fault.as_ref().map(|f| f.resolve());
     let render = |text: &str| render_template(text, plan.captures);
     if let Some(Fault::NthCallFails { n, exit, stderr }) = &fault {
@@ -78,7 +159,10 @@ pub fn perform(plan: &Plan<'_>) -> i32 {
     match &fault {
         Some(Fault::TruncatedJson { keep_bytes }) => stdout = truncated(&stdout, *keep_bytes, plan),
         Some(Fault::Garbage { bytes }) => {
-            stdout = vec![(0, garbage(*bytes))];
+            // The garbage replaces stdout and comes first, as a chunk at 0 ms
+            // would; it is streamed, never held whole.
+            stdout.clear();
+            garbage(*bytes as u64, |block| crate::stdout::write(block).is_ok());
         }
         Some(Fault::StreamCut {}) => stdout = cut_stream(stdout, plan),
         _ => {}
@@ -132,9 +216,21 @@ fn truncated(
     vec![(stdout.first().map_or(0, |(after, _)| *after), all)]
 }
 
-fn garbage(bytes: usize) -> Vec<u8> {
+/// Hands `bytes` of garbage to `sink` in blocks of at most [`HUGE_CHUNK`],
+/// stopping early when `sink` says the reader went away.
+fn garbage(bytes: u64, mut sink: impl FnMut(&[u8]) -> bool) {
     const PATTERN: &[u8] = b"\xff\xfe<garbage>\x00\x1b[31m}{\x80not json\xc3(";
-    PATTERN.iter().copied().cycle().take(bytes).collect()
+    let block: Vec<u8> = PATTERN.iter().copied().cycle().take(HUGE_CHUNK).collect();
+    // Blocks start where the pattern does, so the stream is one repetition.
+    let step = HUGE_CHUNK - HUGE_CHUNK % PATTERN.len();
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(step as u64) as usize;
+        if !sink(&block[..n]) {
+            return;
+        }
+        left -= n as u64;
+    }
 }
 
 fn cut_stream(mut stdout: Vec<(u64, Vec<u8>)>, plan: &Plan<'_>) -> Vec<(u64, Vec<u8>)> {
@@ -333,4 +429,37 @@ fn spawn_live(session: &Session) -> Result<i32, String> {
     let pid = child.id() as i32;
     session.record_live_pid(pid).map_err(|e| e.to_string())?;
     Ok(pid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_streams_in_bounded_blocks_and_repeats_its_pattern() {
+        let mut total = 0u64;
+        let mut largest = 0usize;
+        let mut first = Vec::new();
+        garbage(1_000_003, |block| {
+            if first.is_empty() {
+                first = block[..64].to_vec();
+            }
+            total += block.len() as u64;
+            largest = largest.max(block.len());
+            true
+        });
+        assert_eq!(total, 1_000_003);
+        assert!(largest <= HUGE_CHUNK);
+        assert!(first.starts_with(b"\xff\xfe<garbage>"));
+    }
+
+    #[test]
+    fn garbage_stops_when_the_reader_goes_away() {
+        let mut calls = 0;
+        garbage(u64::MAX, |_| {
+            calls += 1;
+            calls < 3
+        });
+        assert_eq!(calls, 3);
+    }
 }

@@ -120,13 +120,9 @@ impl Locked<'_> {
     /// Replaces the state atomically.
     pub fn write(&self, state: &ReplayState) -> Result<(), Error> {
         let path = self.session.dir.join(STATE);
-        let tmp = self
-            .session
-            .dir
-            .join(format!("{STATE}.{}.tmp", std::process::id()));
         let context = format!("cannot write the replay state {}", path.display());
         let bytes = serde_json::to_vec(state).map_err(|e| Error::io(context.clone())(e.into()))?;
-        crate::shared_file::replace(&path, &tmp, &bytes).map_err(Error::io(context))
+        crate::shared_file::replace(&path, &bytes).map_err(Error::io(context))
     }
 }
 

@@ -6,7 +6,8 @@
 #   OUT=/some/dir          output dir (default: <dir of this script>/cases)
 #   SECTION=programs       record only the real-program cases (capture-programs.sh),
 #                          keeping the other cases; likewise SECTION=logs
-#                          (capture-logs.sh) and SECTION=failures (capture-failures.sh)
+#                          (capture-logs.sh), SECTION=failures (capture-failures.sh)
+#                          and SECTION=hardening (capture-hardening.sh)
 #
 # Every container runs with the host "/" as a read-only rootfs, so no image is
 # needed.  Every scenario gets its own --root and unique container ids.  All
@@ -220,7 +221,7 @@ mkproc() { # mkproc FILE arg...: minimal process.json
 
 echo "runsc: $("$RUNSC" --version 2>&1 | tr '\n' ' ')" >&2
 case "${SECTION:-}" in
-  programs|logs|failures)
+  programs|logs|failures|hardening)
     . "$HERE/capture-${SECTION}.sh"
     echo "done; cases in $OUT" >&2
     exit 0;;
@@ -666,5 +667,8 @@ qdel "$ID"
 
 # ================================================================ 6. check order, leftovers, odd roots
 . "$HERE/capture-failures.sh"
+
+# ================================================================ 7. hardening
+. "$HERE/capture-hardening.sh"
 
 echo "done; cases in $OUT" >&2

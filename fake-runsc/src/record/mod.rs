@@ -368,10 +368,7 @@ fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path, what: &str) ->
 }
 
 fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    crate::shared_file::replace(path, &tmp, text.as_bytes())
+    crate::shared_file::replace(path, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

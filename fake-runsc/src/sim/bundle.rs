@@ -28,13 +28,31 @@ pub(super) fn path_of(process: Option<&serde_json::Value>) -> Option<String> {
 }
 
 pub(super) fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
+    let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir()
             .map(|cwd| cwd.join(path))
             .unwrap_or_else(|_| path.to_path_buf())
+    };
+    lexically_clean(&joined)
+}
+
+/// Go's `filepath.Clean` of an absolute path (which `filepath.Abs` applies):
+/// no `.` components, `..` resolved by name.
+fn lexically_clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
     }
+    out
 }
 
 pub(super) fn read_spec(bundle: Option<&Path>) -> Result<Spec, Failure> {

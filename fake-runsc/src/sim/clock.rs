@@ -72,15 +72,6 @@ pub fn hour_minute(nanos: u128) -> String {
     format!("{hh:02}:{mm:02}")
 }
 
-/// The stamp of a glog line, `MMDD HH:MM:SS.uuuuuu` in UTC, as in
-/// `W1202 07:44:35.748866`.
-pub fn glog_stamp(nanos: u128) -> String {
-    let (secs, frac) = split(nanos);
-    let (date, hh, mm, ss) = civil(secs);
-    let month_day: String = date.chars().skip(5).filter(|c| *c != '-').collect();
-    format!("{month_day} {hh:02}:{mm:02}:{ss:02}.{:06}", frac / 1000)
-}
-
 /// The stamp of a debug log's file name, `YYYYMMDD-HHMMSS.uuuuuu` in UTC
 /// (Go's `20060102-150405.000000`).
 pub fn file_stamp(nanos: u128) -> String {
@@ -133,10 +124,6 @@ mod tests {
         );
         assert_eq!(rfc3339_nano(0), "1970-01-01T00:00:00Z");
         assert_eq!(hour_minute(1_795_886_568_130_577_829), "17:22");
-        assert_eq!(
-            glog_stamp(1_795_886_568_130_577_829),
-            "1128 17:22:48.130577"
-        );
         assert_eq!(
             file_stamp(1_795_886_568_000_577_829),
             "20261128-172248.000577"

@@ -12,8 +12,8 @@ use super::process;
 use super::program::{self, Program};
 use super::real;
 use super::store::StoreError;
-use super::store::{Entry, HostProcess, Process, Status};
-use super::wording::{fatal, missing_container, CmdResult, Failure, Load};
+use super::store::{Entry, HostProcess, Process, Resolved, Status};
+use super::wording::{ambiguous, fatal, missing_container, CmdResult, Failure, Load};
 use super::{effective_status, with_entry, Backoff, ForwardSignals, Sim};
 use crate::signals::{signaled, SIGKILL};
 
@@ -67,8 +67,8 @@ impl Sim {
         console_socket: Option<&Path>,
         prefix: &str,
     ) -> Result<HostProcess, Failure> {
-        if !cli::ContainerId::parsed(id).is_valid() {
-            return Err(fatal(format!("{prefix}invalid container id: {id}")));
+        if let Some(why) = super::ids::create_refusal(id, self.store.root()) {
+            return Err(fatal(format!("{prefix}{why}")));
         }
         if let Err(e) = Program::from_spec(&spec.args, &spec.annotations) {
             return Err(fatal(format!(
@@ -80,11 +80,13 @@ impl Sim {
             .store
             .lock()
             .map_err(|e| unusable_root(&e, id, prefix))?;
-        if let Some(existing) = locked.read(id)? {
-            // runsc's failed create cleans up after itself and removes the
-            // existing container's metadata too; its sandbox is orphaned.
-            // The simulator ends the orphan so that nothing leaks.
-            locked.remove(id)?;
+        if locked.is_orphaned(id) {
+            return Err(fatal(format!("{prefix}{}", super::ids::address_in_use(id))));
+        }
+        if let Some(existing) = locked.orphan(id, |e| effective_status(e) != Status::Stopped)? {
+            // runsc's failed create removes the existing container's
+            // metadata too and orphans its sandbox, which keeps the id's
+            // name (`orphan`). The simulator ends the sandbox's processes.
             end_processes(&self.store, &existing);
             return Err(fatal(format!(
                 "{prefix}cannot lock container metadata file: container already exists"
@@ -253,8 +255,8 @@ impl Sim {
 
     /// `delete [--force] ID...`.
     pub fn delete(&self, opts: &cli::Delete) -> CmdResult {
-        for id in &opts.ids {
-            let id = id.as_str();
+        for given in &opts.ids {
+            let id = &self.delete_target(given.as_str())?;
             // A missing id needs no lock: runsc's `delete --force` passes
             // even when --root is a file or not writable.
             if opts.force && self.store.read(id)?.is_none() {
@@ -279,6 +281,20 @@ impl Sim {
             end_processes(&self.store, &entry);
         }
         Ok(0)
+    }
+
+    /// The id `delete` acts on: runsc resolves a unique prefix here too,
+    /// and a missing one is left to `--force`.
+    fn delete_target(&self, given: &str) -> Result<String, Failure> {
+        match self.store.resolve(given)? {
+            Resolved::Found(entry) => Ok(entry.id),
+            Resolved::Missing => Ok(given.to_owned()),
+            Resolved::Ambiguous(ids) => Err(ambiguous(
+                &format!("loading container \"{given}\": "),
+                given,
+                &ids,
+            )),
+        }
     }
 
     /// `checkpoint ID`: the container stops (unless `--leave-running`) and
@@ -326,13 +342,15 @@ impl Sim {
                 // As in create: the failure removes the existing container's
                 // state, and the simulator ends its orphaned sandbox.
                 locked.remove(id)?;
-                existing.host_processes().for_each(process::kill_host);
+                end_processes(&self.store, &existing);
                 return Err(fatal(
                     "running container: creating container: cannot lock container metadata file: \
                      container already exists",
                 ));
             }
         }
+        // runsc reads the bundle's spec before it looks for the image.
+        read_spec(opts.bundle.as_deref())?;
         let dir = absolute(image_path);
         let image = dir.join("checkpoint.img");
         if !image.exists() {

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use runsc::cli::GlobalOptions;
 
-use super::clock::{file_stamp, glog_stamp, now_nanos, rfc3339_nano};
+use super::clock::{file_stamp, now_nanos, rfc3339_nano};
 use super::wording::Failure;
 
 /// The log files one call writes to.
@@ -137,7 +137,7 @@ impl Logs {
     fn debug_warning(&mut self, warning: &str, time: &str) {
         if let Some((file, format)) = &mut self.debug {
             let line = match format {
-                DebugFormat::Text => glog_warning(warning),
+                DebugFormat::Text => crate::glog::warning(warning),
                 DebugFormat::Json => format!(
                     "{{\"msg\":{},\"level\":\"warning\",\"time\":\"{time}\"}}\n",
                     go_json_string(warning)
@@ -165,24 +165,11 @@ fn message_of(failure: &Failure) -> &str {
 
 /// A failure before runsc has set its log target: glog's warning goes to
 /// stderr ahead of the message.
-fn early_fatal(message: String) -> Failure {
+pub(super) fn early_fatal(message: String) -> Failure {
     Failure {
-        stderr: format!(
-            "{}{message}\n",
-            glog_warning(&format!("FATAL ERROR: {message}"))
-        ),
+        stderr: crate::glog::fatal(&message),
         code: 128,
     }
-}
-
-/// A warning line as runsc's glog emitter writes it (`util.go:64` is where
-/// runsc 20221219's `Fatalf` logs).
-fn glog_warning(message: &str) -> String {
-    format!(
-        "W{} {:>7} util.go:64] {message}\n",
-        glog_stamp(now_nanos()),
-        std::process::id()
-    )
 }
 
 fn append(path: &Path, mode: u32) -> std::io::Result<File> {

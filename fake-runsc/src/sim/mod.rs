@@ -46,10 +46,12 @@ mod control;
 mod create;
 mod exec;
 mod exec_real;
+mod ids;
 mod inspect;
 mod log;
 mod newer;
 mod output;
+mod preflight;
 mod process;
 mod program;
 mod real;
@@ -82,6 +84,12 @@ pub fn run(invocation: &Invocation, release: Release) -> i32 {
             return 128;
         }
     };
+    // runsc checks its configuration (the platform, flag combinations)
+    // before it opens its log files, so these refusals leave no log line.
+    if let Some(failure) = preflight::refusal(invocation) {
+        let _ = std::io::stderr().write_all(failure.stderr.as_bytes());
+        return failure.code;
+    }
     let mut logs = match log::Logs::open(&invocation.global, invocation.command.name()) {
         Ok(logs) => logs,
         Err(failure) => return report(failure),

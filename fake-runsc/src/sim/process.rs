@@ -70,14 +70,14 @@ pub fn spawn_helper(root: &Path, id: &str, pid: i32) -> std::io::Result<Child> {
 
 /// Wakes a helper so that it re-reads its entry now.
 pub fn wake(host: HostProcess) {
-    if host.is_alive() {
+    if host.is_own_helper() {
         let _ = signal::kill(Pid::from_raw(host.pid), NixSignal::SIGUSR1);
     }
 }
 
 /// Ends a helper at once.
 pub fn kill_host(host: HostProcess) {
-    if host.is_alive() {
+    if host.is_own_helper() {
         let _ = signal::kill(Pid::from_raw(host.pid), NixSignal::SIGKILL);
     }
 }

@@ -2,10 +2,16 @@
 //! atomically (temporary file + rename) while holding an exclusive `flock` on
 //! the root's lock file, so that concurrent fake-runsc processes never lose
 //! an update or read a half-written entry.
+//!
+//! No file under the root is opened through a symlink
+//! ([`crate::shared_file`]). The default root, shared by every test of a
+//! user that passes no `--root`, is created private and refused when anyone
+//! else could have planted files in it.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::Flock;
@@ -15,6 +21,13 @@ use serde::{Deserialize, Serialize};
 const ENTRY_SUFFIX: &str = ".fake-runsc.json";
 /// The lock file every mutation holds.
 const LOCK_FILE: &str = ".fake-runsc.lock";
+/// Suffix of the marker a failed duplicate `create` leaves: runsc's failed
+/// create removes the container's metadata but orphans its sandbox, whose
+/// control socket keeps the id's name, so every later create of that id
+/// fails while the sandbox runs. A created container's sandbox waits for a
+/// start that never comes; a running one's until its program ends. The
+/// simulator keeps the name taken until the root is removed.
+const ORPHAN_SUFFIX: &str = ".fake-runsc.orphan";
 
 /// The runsc-visible status of a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +78,25 @@ impl HostProcess {
     pub fn is_alive(&self) -> bool {
         proc_stat(self.pid).is_some_and(|s| s.start_time == self.start_time && !s.dead)
     }
+
+    /// Whether this is provably the simulator's own helper: alive, started
+    /// at the recorded time, and running `fake-runsc __sim proc`. Pids come
+    /// from state files, which someone else may have written; only a process
+    /// that passes this is ever signalled.
+    pub fn is_own_helper(&self) -> bool {
+        // Checked again after the command line, so that a pid reused in
+        // between cannot pass.
+        self.is_alive() && is_helper_command(self.pid) && self.is_alive()
+    }
+}
+
+/// Whether `/proc/PID/cmdline` is a simulator helper's: `... __sim proc ...`.
+fn is_helper_command(pid: i32) -> bool {
+    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let mut args = cmdline.split(|b| *b == 0).skip(1);
+    args.next() == Some(b"__sim".as_slice()) && args.next() == Some(b"proc".as_slice())
 }
 
 /// A process inside a simulated container.
@@ -134,6 +166,9 @@ impl Entry {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// Whether `root` is the simulator's default, shared by every caller of
+    /// this user without `--root`, and so checked before use.
+    default: bool,
 }
 
 /// Holds the root's lock for as long as it lives.
@@ -168,11 +203,61 @@ impl std::fmt::Display for StoreError {
 impl Store {
     /// The store for `--root`, or the simulator's own default when none is given.
     pub fn new(root: Option<&Path>) -> Self {
-        let root = match root {
-            Some(r) => r.to_path_buf(),
-            None => default_root(),
+        match root {
+            Some(r) => Self {
+                root: r.to_path_buf(),
+                default: false,
+            },
+            None => Self {
+                root: default_root(),
+                default: true,
+            },
+        }
+    }
+
+    /// Refuses the default root unless this user alone could have written
+    /// to it; creates it (mode 0700) when missing.
+    fn trusted(&self) -> Result<(), StoreError> {
+        if !self.default {
+            return Ok(());
+        }
+        let err = |action, source| StoreError {
+            action,
+            path: self.root.clone(),
+            source,
         };
-        Self { root }
+        match fs::DirBuilder::new().mode(0o700).create(&self.root) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                return Err(err("create the state directory", e))
+            }
+            _ => {}
+        }
+        let meta = fs::symlink_metadata(&self.root).map_err(|e| err("inspect", e))?;
+        let problem = if !meta.is_dir() {
+            Some("it is not a directory (a symbolic link is refused)".to_owned())
+        } else if meta.uid() != nix::unistd::geteuid().as_raw() {
+            Some(format!(
+                "it belongs to uid {}, not to this user; another user may have planted it",
+                meta.uid()
+            ))
+        } else if meta.mode() & 0o022 != 0 {
+            Some(format!(
+                "it is writable by group or others (mode {:o})",
+                meta.mode() & 0o7777
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(why) => Err(err(
+                "use the default state directory",
+                io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    format!("{why}; remove it or pass --root"),
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The root directory.
@@ -184,21 +269,34 @@ impl Store {
         self.root.join(format!("{id}{ENTRY_SUFFIX}"))
     }
 
+    fn orphan_path(&self, id: &str) -> PathBuf {
+        self.root.join(format!("{id}{ORPHAN_SUFFIX}"))
+    }
+
+    /// Whether a failed duplicate `create` orphaned a sandbox named `id`.
+    pub fn is_orphaned(&self, id: &str) -> bool {
+        is_plain_name(id) && fs::symlink_metadata(self.orphan_path(id)).is_ok()
+    }
+
     /// Finds the container `given` names: the id itself, else the one id it
     /// is a prefix of (runsc accepts unique prefixes, even the empty one).
+    /// As runsc, a corrupt state file only fails the ids that name it.
     pub fn resolve(&self, given: &str) -> Result<Resolved, StoreError> {
         if let Some(entry) = self.read(given)? {
             return Ok(Resolved::Found(Box::new(entry)));
         }
-        let mut matches: Vec<Entry> = self
-            .list()?
+        let mut matches: Vec<String> = self
+            .ids()?
             .into_iter()
-            .filter(|e| e.id.starts_with(given))
+            .filter(|id| id.starts_with(given))
             .collect();
         Ok(match matches.len() {
             0 => Resolved::Missing,
-            1 => Resolved::Found(Box::new(matches.remove(0))),
-            _ => Resolved::Ambiguous(matches.into_iter().map(|e| e.id).collect()),
+            1 => match self.read(&matches.remove(0))? {
+                Some(entry) => Resolved::Found(Box::new(entry)),
+                None => Resolved::Missing,
+            },
+            _ => Resolved::Ambiguous(matches),
         })
     }
 
@@ -209,6 +307,7 @@ impl Store {
             path: self.root.clone(),
             source,
         };
+        self.trusted()?;
         fs::create_dir_all(&self.root).map_err(|e| err("create the state directory", e))?;
         let lock =
             crate::shared_file::lock(&self.root.join(LOCK_FILE)).map_err(|e| err("lock", e))?;
@@ -224,8 +323,9 @@ impl Store {
         if !is_plain_name(id) {
             return Ok(None);
         }
+        self.trusted()?;
         let path = self.entry_path(id);
-        match fs::read(&path) {
+        match crate::shared_file::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| StoreError {
@@ -242,8 +342,21 @@ impl Store {
         }
     }
 
-    /// Every entry, ordered by id.
+    /// Every readable entry, ordered by id. A corrupt or unreadable state
+    /// file is skipped, as runsc's `list` skips its own.
     pub fn list(&self) -> Result<Vec<Entry>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.ids()? {
+            if let Ok(Some(entry)) = self.read(&id) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ids that have a state file, ordered.
+    fn ids(&self) -> Result<Vec<String>, StoreError> {
+        self.trusted()?;
         let dir = match fs::read_dir(&self.root) {
             Ok(dir) => dir,
             Err(e) if is_absent(&e) => return Ok(Vec::new()),
@@ -265,13 +378,7 @@ impl Store {
             })
             .collect();
         ids.sort();
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(entry) = self.read(&id)? {
-                out.push(entry);
-            }
-        }
-        Ok(out)
+        Ok(ids)
     }
 }
 
@@ -289,10 +396,6 @@ impl<'s> Locked<'s> {
     /// Writes one entry atomically.
     pub fn write(&self, entry: &Entry) -> Result<(), StoreError> {
         let path = self.store.entry_path(&entry.id);
-        let tmp = self
-            .store
-            .root
-            .join(format!(".{}.{}.tmp", entry.id, std::process::id()));
         let err = |source| StoreError {
             action: "write",
             path: path.clone(),
@@ -300,7 +403,36 @@ impl<'s> Locked<'s> {
         };
         let bytes = serde_json::to_vec(entry)
             .map_err(|e| err(io::Error::new(io::ErrorKind::InvalidData, e)))?;
-        crate::shared_file::replace(&path, &tmp, &bytes).map_err(err)
+        crate::shared_file::replace(&path, &bytes).map_err(err)
+    }
+
+    /// Whether a failed duplicate `create` orphaned a sandbox named `id`.
+    pub fn is_orphaned(&self, id: &str) -> bool {
+        self.store.is_orphaned(id)
+    }
+
+    /// What a failed duplicate `create` of `id` leaves, as runsc's does: the
+    /// container's metadata gone and, while its sandbox still runs (its
+    /// init has not exited), the sandbox orphaned under the id's name.
+    /// Returns the entry that was removed; does nothing when there is none.
+    pub fn orphan(
+        &self,
+        id: &str,
+        sandbox_runs: impl Fn(&Entry) -> bool,
+    ) -> Result<Option<Entry>, StoreError> {
+        let Some(existing) = self.read(id)? else {
+            return Ok(None);
+        };
+        if sandbox_runs(&existing) {
+            let path = self.store.orphan_path(id);
+            crate::shared_file::replace(&path, b"").map_err(|source| StoreError {
+                action: "write",
+                path,
+                source,
+            })?;
+        }
+        self.remove(id)?;
+        Ok(Some(existing))
     }
 
     /// Removes one entry; a missing one is not an error.
@@ -331,10 +463,11 @@ pub enum Resolved {
     Ambiguous(Vec<String>),
 }
 
-/// Whether `id` can be used as a file name in the root: no separators, not
-/// empty, not `.` or `..`. Anything else names no container.
+/// Whether `id` can be used in a file name in the root: no separators, not
+/// empty. Anything else names no container. (`.` and `..` are fine: the
+/// state file's name has a suffix.)
 fn is_plain_name(id: &str) -> bool {
-    !id.is_empty() && id != "." && id != ".." && !id.contains('/') && !id.contains('\0')
+    !id.is_empty() && !id.contains('/') && !id.contains('\0')
 }
 
 /// `$XDG_RUNTIME_DIR/fake-runsc`, else `/tmp/fake-runsc-UID`: never runsc's
@@ -343,7 +476,6 @@ pub fn default_root() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("fake-runsc"),
         _ => {
-            use std::os::unix::fs::MetadataExt;
             // The owner of /proc/self is this process's effective uid.
             let uid = fs::metadata("/proc/self").map_or(0, |m| m.uid());
             PathBuf::from(format!("/tmp/fake-runsc-{uid}"))

@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "core",
         &[
-            "exit", "error", "signals", "argv", "config", "scenario", "matching", "decide",
+            "exit", "error", "signals", "glog", "argv", "config", "scenario", "matching", "decide",
         ],
     ),
     (

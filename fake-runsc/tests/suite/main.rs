@@ -23,6 +23,8 @@ mod argv_vs_runsc;
 mod check_cli;
 mod corpus_replay;
 mod diagnostics;
+mod differential;
+mod hardening;
 mod layering;
 mod lifecycle;
 mod record_proxy;
