@@ -18,6 +18,13 @@ use crate::scenario::{Fault, Scenario, Step, ValueMatch};
 /// problem, 2 on bad usage.
 pub fn main(args: &[OsString]) -> i32 {
     let mut out = std::io::stdout().lock();
+    if args
+        .first()
+        .is_some_and(|a| matches!(a.to_str(), Some("-h" | "-help" | "--help")))
+    {
+        let _ = out.write_all(crate::help::CHECK.as_bytes());
+        return 0;
+    }
     if args.is_empty() {
         let _ = writeln!(
             std::io::stderr(),

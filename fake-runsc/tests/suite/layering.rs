@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "core",
         &[
-            "exit", "error", "signals", "argv", "config", "scenario", "matching", "decide",
+            "exit", "error", "signals", "help", "argv", "config", "scenario", "matching", "decide",
         ],
     ),
     (
@@ -29,7 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "host",
         ],
     ),
-    ("modes", &["sim", "record", "check"]),
+    ("modes", &["sim", "record", "check", "verify"]),
     ("entry", &["lib"]),
     ("support", &["testing"]),
 ];
