@@ -31,6 +31,7 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
 
@@ -108,7 +109,7 @@ pub struct FakeRuntime {
     binary: PathBuf,
     // `None`: the simulator, which has nothing to verify.
     scenario: Option<Scenario>,
-    verify_on_drop: std::cell::Cell<bool>,
+    verify_on_drop: AtomicBool,
 }
 
 impl fmt::Debug for FakeRuntime {
@@ -189,7 +190,7 @@ impl FakeRuntime {
             dir,
             binary,
             scenario,
-            verify_on_drop: std::cell::Cell::new(true),
+            verify_on_drop: AtomicBool::new(true),
         };
         std::fs::create_dir_all(runtime.root())
             .map_err(io(format!("cannot create {}", runtime.root().display())))?;
@@ -199,7 +200,7 @@ impl FakeRuntime {
     /// Turns off the verification on drop, for a test that makes calls the
     /// scenario does not expect on purpose and checks the journal itself.
     pub fn skip_verify_on_drop(&self) {
-        self.verify_on_drop.set(false);
+        self.verify_on_drop.store(false, Ordering::Relaxed);
     }
 
     /// The fake binary: use it as the runsc command.
@@ -258,7 +259,7 @@ impl FakeRuntime {
     /// Once called, dropping the runtime no longer verifies: the test has
     /// seen the result.
     pub fn verify(&self) -> Result<(), VerifyError> {
-        self.verify_on_drop.set(false);
+        self.verify_on_drop.store(false, Ordering::Relaxed);
         let Some(scenario) = &self.scenario else {
             return Ok(());
         };
@@ -312,7 +313,7 @@ impl Drop for FakeRuntime {
         if self.scenario.is_none() {
             self.end_simulated_containers();
         }
-        if self.verify_on_drop.get() && !std::thread::panicking() {
+        if self.verify_on_drop.load(Ordering::Relaxed) && !std::thread::panicking() {
             if let Err(e) = self.verify() {
                 panic!(
                     "{e}(dropped without passing verify; call `skip_verify_on_drop()` to opt out)"

@@ -20,6 +20,7 @@ mod argv_vs_runsc;
 mod check_cli;
 mod corpus_replay;
 mod diagnostics;
+mod harness;
 mod layering;
 mod lifecycle;
 mod record_proxy;
