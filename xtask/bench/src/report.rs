@@ -36,7 +36,7 @@ impl Verdict {
 /// One row of the report.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// The figure's number in the report (1..=5).
+    /// The figure's number in the report (1..=6).
     pub figure: u8,
     /// What was measured.
     pub what: String,
