@@ -25,7 +25,7 @@ pub fn scenario(steps: usize) -> Value {
         .map(|i| {
             json!({"match": {"command": "state", "id": format!("c{i}")},
                    "times": "any",
-                   "reply": {"stdout": "{\"id\":\"{{id}}\",\"status\":\"running\"}\n"}})
+                   "reply": {"stdout": "{\"status\":\"running\"}\n"}})
         })
         .collect();
     json!({"version": 1, "steps": steps})
