@@ -3,7 +3,7 @@
 //! regexes, dangling captures, and steps that can never answer a call
 //! (unreachable) or are always beaten by an earlier step (shadowed).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
@@ -18,6 +18,13 @@ use crate::scenario::{Fault, Scenario, Step, ValueMatch};
 /// problem, 2 on bad usage.
 pub fn main(args: &[OsString]) -> i32 {
     let mut out = std::io::stdout().lock();
+    if args
+        .first()
+        .is_some_and(|a| matches!(a.to_str(), Some("-h" | "-help" | "--help")))
+    {
+        let _ = out.write_all(crate::help::CHECK.as_bytes());
+        return 0;
+    }
     if args.is_empty() {
         let _ = writeln!(
             std::io::stderr(),
@@ -130,6 +137,7 @@ pub fn check_scenario(scenario: &Scenario) -> Vec<String> {
             Release::RECORDED
         }
     };
+    let mut open_ended = OpenEnded::default();
     for (index, step) in scenario.steps.iter().enumerate() {
         let label = format!("step {}", step.label(index));
         let mut say = |text: String| problems.push(format!("{label}: {text}"));
@@ -238,18 +246,68 @@ pub fn check_scenario(scenario: &Scenario) -> Vec<String> {
                 ));
             }
         }
-        for (earlier_index, earlier) in scenario.steps[..index].iter().enumerate() {
-            if earlier.times.max().is_none() && !earlier.times.is_never() && subsumes(earlier, step)
-            {
-                say(format!(
-                    "shadowed by step {}: that step takes any number of calls and matches every call this one matches",
-                    earlier.label(earlier_index)
-                ));
-                break;
-            }
+        if let Some(earlier_index) = open_ended.shadowing(scenario, command, step) {
+            say(format!(
+                "shadowed by step {}: that step takes any number of calls and matches every call this one matches",
+                scenario.steps[earlier_index].label(earlier_index)
+            ));
+        }
+        if step.times.max().is_none() && !step.times.is_never() {
+            open_ended.add(command, step, index);
         }
     }
     problems
+}
+
+/// The steps so far that take any number of calls, by subcommand and exact
+/// container id, so each step is compared only with those that could shadow
+/// it: checking stays linear in the steps when ids are exact.
+#[derive(Default)]
+struct OpenEnded<'s> {
+    by_id: HashMap<(&'s str, Option<String>), Vec<usize>>,
+    by_command: HashMap<&'s str, Vec<usize>>,
+}
+
+/// The container id a step matches exactly, if it names one.
+fn exact_id(step: &Step) -> Option<String> {
+    ["id", "ids.0"]
+        .iter()
+        .find_map(|path| match step.matches.get(*path)? {
+            ValueMatch::Exact(value) => matching::text_of(value),
+            ValueMatch::Op(op) if op.operator_count() == 1 => {
+                op.eq.as_ref().and_then(matching::text_of)
+            }
+            ValueMatch::Op(_) => None,
+        })
+}
+
+impl<'s> OpenEnded<'s> {
+    fn add(&mut self, command: &'s str, step: &Step, index: usize) {
+        self.by_id
+            .entry((command, exact_id(step)))
+            .or_default()
+            .push(index);
+        self.by_command.entry(command).or_default().push(index);
+    }
+
+    /// The first earlier open-ended step that matches every call `step` matches.
+    fn shadowing(&self, scenario: &Scenario, command: &'s str, step: &Step) -> Option<usize> {
+        let mut candidates: Vec<usize> = match exact_id(step) {
+            // Only steps with the same exact id, or with no exact id, can
+            // match every call of a step with an exact id.
+            Some(id) => [Some(id), None]
+                .into_iter()
+                .filter_map(|id| self.by_id.get(&(command, id)))
+                .flatten()
+                .copied()
+                .collect(),
+            None => self.by_command.get(command).cloned().unwrap_or_default(),
+        };
+        candidates.sort_unstable();
+        candidates
+            .into_iter()
+            .find(|&i| subsumes(&scenario.steps[i], step))
+    }
 }
 
 fn step_captures(step: &Step) -> Vec<String> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::matching::{self, Captures};
 use crate::scenario::{Scenario, Step, ValueMatch};
@@ -30,15 +30,29 @@ pub struct ReplayState {
 /// One container id's place in the scenario.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Lane {
-    /// Steps before this index are closed for this id.
+    /// Ordered steps before this index are closed for this id; it is the
+    /// ordered step that answered last.
     #[serde(default)]
     pub cursor: usize,
-    /// How many calls of this id each step took, by step index.
+    /// How many calls of this id each step took, by step index (only steps
+    /// that took any, so the state stays small however long the scenario).
     #[serde(default)]
-    pub counts: Vec<u32>,
+    pub counts: BTreeMap<usize, u32>,
     /// Values captured by this id's calls.
     #[serde(default)]
     pub captures: Captures,
+}
+
+impl Lane {
+    /// How many calls of this id step `index` took.
+    pub fn count(&self, index: usize) -> u32 {
+        self.counts.get(&index).copied().unwrap_or(0)
+    }
+
+    /// Whether an ordered step of this id answered yet.
+    fn started(&self) -> bool {
+        self.count(self.cursor) > 0
+    }
 }
 
 impl ReplayState {
@@ -64,6 +78,8 @@ pub enum Decision {
         call: u32,
         /// Captures visible to the reply.
         captures: Captures,
+        /// Why this step was chosen, in words (the journal's `reason`).
+        reason: String,
     },
     /// The call matched a `times: never` step.
     Never {
@@ -77,12 +93,36 @@ pub enum Decision {
     },
 }
 
+/// The first ordered step of the lane before `index` that still needs
+/// calls: an unordered step waits for it, so it cannot answer before the
+/// calls that must precede it (a `wait` before its `create`).
+fn required_before(
+    scenario: &Scenario,
+    index: usize,
+    lane: Option<&str>,
+    lane_state: &Lane,
+    captures: &Captures,
+) -> Option<usize> {
+    // Ordered steps before the cursor were answered or passed, and the scan
+    // never passes a step that still needs calls.
+    (lane_state.cursor.min(index)..index).find(|&i| {
+        let step = &scenario.steps[i];
+        !step.is_unordered()
+            && !step.times.is_never()
+            && lane_state.count(i) < step.times.min()
+            && matching::step_in_lane(step, lane, captures)
+    })
+}
+
 /// Chooses the step for a call and updates the state (counts, cursor, captures).
 ///
 /// Steps for one lane (container id; `list` calls share one lane) play in
-/// file order: scanning from the lane's cursor, exhausted steps are passed,
-/// the first step that matches answers, and a step that still needs calls
-/// (fewer than its minimum) and does not match stops the scan.
+/// file order: scanning the ordered steps from the lane's cursor, exhausted
+/// steps are passed, the first step that matches answers, and a step that
+/// still needs calls (fewer than its minimum) and does not match stops the
+/// scan. Failing that, the first unordered step that matches, has calls
+/// left and has no ordered step before it that still needs calls answers;
+/// unordered steps neither move the cursor nor block.
 pub fn decide(
     scenario: &Scenario,
     document: &Value,
@@ -94,10 +134,22 @@ pub fn decide(
     let lane_key = lane.unwrap_or("").to_owned();
     let captures = state.captures_for(&lane_key);
     let mut lane_state = state.lanes.get(&lane_key).cloned().unwrap_or_default();
-    lane_state.counts.resize(steps.len(), 0);
     let cursor = lane_state.cursor.min(steps.len());
-    let mut candidates = Vec::new();
+    let whose = match lane {
+        Some(id) => format!("container {id:?}"),
+        None => "list calls".to_owned(),
+    };
+    let mut ordered = Vec::new();
+    let mut unordered = Vec::new();
     for (index, step) in steps.iter().enumerate() {
+        if step.command_name() != matching::command_of(document) {
+            // Cheap first: most steps are for other subcommands. An ordered
+            // step still needs its place in the scan, as it may block.
+            if index >= cursor && !step.is_unordered() && !step.times.is_never() {
+                ordered.push((index, false));
+            }
+            continue;
+        }
         if !matching::step_in_lane(step, lane, &captures) {
             continue;
         }
@@ -110,38 +162,83 @@ pub fn decide(
             }
             continue;
         }
-        if index >= cursor {
-            candidates.push((index, matched));
+        let fits = matched.mismatches.is_empty();
+        if step.is_unordered() {
+            if fits {
+                unordered.push((index, matched.captured));
+            }
+        } else if index >= cursor {
+            ordered.push((index, fits));
         }
     }
-    for (index, matched) in candidates {
+    let mut chosen = None;
+    for &(index, fits) in &ordered {
         let step = &steps[index];
-        let count = lane_state.counts[index];
+        if !matching::step_in_lane(step, lane, &captures) {
+            continue;
+        }
+        let count = lane_state.count(index);
         if step.times.max().is_some_and(|max| count >= max) {
             continue;
         }
-        if matched.mismatches.is_empty() {
-            lane_state.counts[index] += 1;
-            lane_state.cursor = index;
-            lane_state.captures.extend(matched.captured.clone());
-            let call = lane_state.counts[index];
-            state.counts[index] += 1;
-            state.lanes.insert(lane_key, lane_state);
-            state.captures.extend(matched.captured.clone());
-            let mut visible = captures;
-            visible.extend(matched.captured);
-            return Ok(Decision::Matched {
-                index,
-                call,
-                captures: visible,
-            });
+        if fits {
+            let reason = if lane_state.started() && index == cursor {
+                format!("next in order for {whose}: the step that answered its last ordered call")
+            } else {
+                format!("next in order for {whose}")
+            };
+            chosen = Some((index, reason, None));
+            break;
         }
         if count < step.times.min() {
             break;
         }
     }
-    Ok(Decision::Unmatched {
-        diagnostic: diagnose(scenario, document, lane, &lane_state, &captures)?,
+    if chosen.is_none() {
+        for (index, captured) in unordered {
+            let step = &steps[index];
+            let count = lane_state.count(index);
+            if step.times.max().is_some_and(|max| count >= max)
+                || required_before(scenario, index, lane, &lane_state, &captures).is_some()
+            {
+                continue;
+            }
+            let reason = format!(
+                "unordered step for {whose}: it answers in any interleaving once the ordered steps before it have had their calls"
+            );
+            chosen = Some((index, reason, Some(captured)));
+            break;
+        }
+    }
+    let Some((index, reason, captured)) = chosen else {
+        return Ok(Decision::Unmatched {
+            diagnostic: diagnose(scenario, document, lane, &lane_state, &captures)?,
+        });
+    };
+    let captured = match captured {
+        Some(captured) => captured,
+        None => {
+            matching::match_step(&steps[index], document, &captures)
+                .map_err(|e| format!("step {}: {e}", steps[index].label(index)))?
+                .captured
+        }
+    };
+    *lane_state.counts.entry(index).or_insert(0) += 1;
+    if !steps[index].is_unordered() {
+        lane_state.cursor = index;
+    }
+    lane_state.captures.extend(captured.clone());
+    let call = lane_state.count(index);
+    state.counts[index] += 1;
+    state.lanes.insert(lane_key, lane_state);
+    state.captures.extend(captured.clone());
+    let mut visible = captures;
+    visible.extend(captured);
+    Ok(Decision::Matched {
+        index,
+        call,
+        captures: visible,
+        reason,
     })
 }
 
@@ -157,7 +254,7 @@ pub fn missing_calls(scenario: &Scenario, state: &ReplayState) -> Vec<String> {
             if step.times.is_never() || !matching::step_in_lane(step, lane_id, &captures) {
                 continue;
             }
-            let count = lane.counts.get(index).copied().unwrap_or(0);
+            let count = lane.count(index);
             if count < step.times.min() {
                 reported[index] = true;
                 let whose = match lane_id {
@@ -196,9 +293,8 @@ fn unavailable_reason(
     captures: &Captures,
 ) -> String {
     let step = &scenario.steps[index];
-    let counts = &lane_state.counts;
     let cursor = lane_state.cursor;
-    let count = counts.get(index).copied().unwrap_or(0);
+    let count = lane_state.count(index);
     let whose = match lane {
         Some(id) => format!("container {id:?}"),
         None => "list calls".to_owned(),
@@ -206,7 +302,7 @@ fn unavailable_reason(
     if let Some(max) = step.times.max().filter(|max| count >= *max) {
         return format!("it matches, but it already took {count} of {max} call(s)");
     }
-    if index < cursor {
+    if index < cursor && !step.is_unordered() {
         // The cursor comes from the session's state file, which may have
         // been written against a longer version of the scenario.
         let moved_on = match scenario.steps.get(cursor) {
@@ -223,13 +319,14 @@ fn unavailable_reason(
     let blocker = (cursor..index).find(|&i| {
         matching::step_in_lane(&scenario.steps[i], lane, captures)
             && !scenario.steps[i].times.is_never()
-            && counts.get(i).copied().unwrap_or(0) < scenario.steps[i].times.min()
+            && !scenario.steps[i].is_unordered()
+            && lane_state.count(i) < scenario.steps[i].times.min()
     });
     match blocker {
         Some(b) => format!(
             "it matches, but step {} must come first for {whose} (it has taken {} of at least {} call(s))",
             scenario.steps[b].label(b),
-            counts.get(b).copied().unwrap_or(0),
+            lane_state.count(b),
             scenario.steps[b].times.min()
         ),
         None => "it matches, but it is not in this container's sequence".to_owned(),
@@ -276,7 +373,7 @@ fn diagnose(
         }
     }
     text.push_str("a step that would match this call:\n");
-    text.push_str(&suggested_step(document));
+    text.push_str(&suggested_step(document, captures));
     text.push('\n');
     Ok(text)
 }
@@ -289,20 +386,54 @@ fn summary(document: &Value) -> String {
         .join(" ")
 }
 
-fn suggested_step(document: &Value) -> String {
-    let mut matches = Map::new();
+/// Global flags whose values change from run to run (temp directories).
+const VOLATILE_GLOBALS: &[&str] = &[
+    "global.root",
+    "global.log",
+    "global.debug-log",
+    "global.panic-log",
+    "global.coverage-report",
+];
+
+/// A step that would match the call, written to be pasted: the container id
+/// as a reference to the capture holding it (or a new capture), and without
+/// values that differ from run to run (the temp `--root` and log paths, and
+/// any path under the temp directory), which match anything when left out.
+fn suggested_step(document: &Value, captures: &Captures) -> String {
+    let temp = std::env::temp_dir();
+    let temp = temp.to_string_lossy();
+    let temp = temp.trim_end_matches('/');
+    let mut matches = std::collections::BTreeMap::new();
     for (path, value) in matching::given_fields(document) {
-        matches.insert(path, value);
+        let (path, value) = match (path.as_str(), &value) {
+            ("ids", Value::Array(items)) if items.len() == 1 => {
+                ("ids.0".to_owned(), items[0].clone())
+            }
+            _ => (path, value),
+        };
+        if VOLATILE_GLOBALS.contains(&path.as_str()) {
+            continue;
+        }
+        let in_temp = value
+            .as_str()
+            .is_some_and(|text| !temp.is_empty() && text.starts_with(&format!("{temp}/")));
+        if in_temp {
+            continue;
+        }
+        let matcher = if path == "id" || path == "ids.0" {
+            let held = captures
+                .iter()
+                .find(|(_, captured)| matching::loosely_equal(captured, &value));
+            match held {
+                Some((name, _)) => ValueMatch::reference(name.clone()),
+                None => ValueMatch::capture("id"),
+            }
+        } else {
+            ValueMatch::Exact(value)
+        };
+        matches.insert(path, matcher);
     }
-    let step = Step {
-        name: None,
-        matches: matches
-            .into_iter()
-            .map(|(k, v)| (k, ValueMatch::Exact(v)))
-            .collect(),
-        times: Default::default(),
-        reply: Default::default(),
-        fault: None,
-    };
+    let mut step = Step::command(matching::command_of(document).unwrap_or(""));
+    step.matches.extend(matches);
     serde_json::to_string_pretty(&step).unwrap_or_default()
 }

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 /// Why the fake or its test support could not go on.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The fake binary was not found: build it or name it.
-    #[error("cannot find the fake-runsc binary; tried {}. Build it (`cargo build -p fake-runsc`) or set FAKE_RUNSC_BIN to its path", tried.join("; "))]
+    /// The fake binary was not found: install it or name it.
+    #[error("cannot find the fake-runsc binary; tried:\n  {}\nInstall it once (`cargo install --path PATH/TO/fake-runsc` puts an optimised build on PATH), or build it and set FAKE_RUNSC_BIN to its path (see \"Using it in your crate\" in fake-runsc's README)", tried.join("\n  "))]
     NotFound {
         /// What was tried, in order.
         tried: Vec<String>,
@@ -57,6 +57,13 @@ pub enum Error {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// `FakeRuntime::start` was given a scenario `fake-runsc check` rejects:
+    /// fix the steps named.
+    #[error("the scenario has problems `fake-runsc check` reports:\n  {}", problems.join("\n  "))]
+    InvalidScenario {
+        /// One line per problem.
+        problems: Vec<String>,
+    },
     /// A file the fake writes holds something it did not write: the session
     /// is unusable and is best started over.
     #[error("{what} {} is corrupt ({reason}); delete the session directory to start over", path.display())]
@@ -68,6 +75,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// A test that returns `Result` or calls `unwrap` prints the Debug form:
+/// make it the Display form, which says what to do.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl Error {

@@ -52,6 +52,10 @@ pub struct Call {
     /// Which call of the step this was (1 for its first).
     #[serde(default)]
     pub call_of_step: Option<u32>,
+    /// Why that step was chosen (matched calls only): next in its
+    /// container's order, or an unordered step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// How the answer is planned to end.
     pub outcome: Outcome,
     /// Why the call failed, for every result but `matched`.

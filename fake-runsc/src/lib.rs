@@ -34,6 +34,7 @@ pub mod decide;
 mod error;
 pub mod exit;
 mod glog;
+mod help;
 mod host;
 pub mod journal;
 pub mod matching;
@@ -47,6 +48,7 @@ mod signals;
 mod sim;
 mod stdout;
 pub mod testing;
+pub mod verify;
 
 pub use error::Error;
 pub use reply::CONSOLE_PAYLOAD;
@@ -56,6 +58,7 @@ pub fn entry(args: Vec<OsString>) -> i32 {
     match args.first().and_then(|a| a.to_str()) {
         Some("__sim") => return sim::internal_main(&args[1..]),
         Some("check") => return check::main(&args[1..]),
+        Some("verify") => return verify::main(&args[1..]),
         _ => {}
     }
     let variable = std::env::var_os(config::ENV_RELEASE).filter(|v| !v.is_empty());
@@ -99,6 +102,14 @@ pub fn entry(args: Vec<OsString>) -> i32 {
             }
             let _ = stdout::write(refusal.stdout.as_bytes());
             let _ = std::io::stderr().write_all(refusal.stderr.as_bytes());
+            if asks_for_help(&args) {
+                // After runsc's usage, on the stream runsc wrote it to.
+                if refusal.stdout.is_empty() {
+                    let _ = std::io::stderr().write_all(help::FAKE.as_bytes());
+                } else {
+                    let _ = stdout::write(help::FAKE.as_bytes());
+                }
+            }
             return refusal.exit_code;
         }
     };
@@ -113,6 +124,18 @@ pub fn entry(args: Vec<OsString>) -> i32 {
             exit::EXIT_CONFIG
         }
     }
+}
+
+/// Whether argv asks for the top-level help (`-h`, `--help`, `help`
+/// alone), which describes the fake after runsc's usage.
+fn asks_for_help(args: &[OsString]) -> bool {
+    matches!(
+        args.iter()
+            .map(|a| a.to_str())
+            .collect::<Vec<_>>()
+            .as_slice(),
+        [Some("-h" | "-help" | "--help" | "help")]
+    )
 }
 
 /// The `--root` an argv that did not parse most likely meant (its last

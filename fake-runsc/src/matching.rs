@@ -35,6 +35,11 @@ pub fn document(invocation: &Invocation, process_spec: Option<Value>) -> Result<
     Ok(Value::Object(command))
 }
 
+/// The subcommand of a match document.
+pub fn command_of(document: &Value) -> Option<&str> {
+    document.get("command").and_then(Value::as_str)
+}
+
 /// The value at a dotted path (`global.config.network`, `args.0`).
 pub fn lookup<'v>(document: &'v Value, path: &str) -> Option<&'v Value> {
     let mut here = document;
@@ -211,6 +216,39 @@ pub struct StepMatch {
     pub captured: Captures,
 }
 
+/// The signal a value names (`KILL`, `SIGKILL`, `kill`, `9`, `"9"`), as runsc
+/// reads `kill`'s argument.
+pub fn signal_number(value: &Value) -> Option<i32> {
+    let text = text_of(value)?;
+    if let Ok(number) = text.parse::<i32>() {
+        return (1..=64).contains(&number).then_some(number);
+    }
+    let upper = text.to_ascii_uppercase();
+    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+    runsc::cli::SIGNAL_NAMES
+        .iter()
+        .find(|(name, _)| *name == bare)
+        .map(|(_, number)| *number)
+}
+
+/// Fields that hold a signal: an exact matcher on them matches by meaning.
+const SIGNAL_FIELDS: &[&str] = &["signal"];
+
+/// Whether an exact matcher on a signal field names the call's signal.
+fn same_signal(matcher: &ValueMatch, actual: &Value) -> bool {
+    let expected = match matcher {
+        ValueMatch::Exact(value) => value,
+        ValueMatch::Op(MatchOp {
+            eq: Some(value), ..
+        }) => value,
+        ValueMatch::Op(_) => return false,
+    };
+    match (signal_number(expected), signal_number(actual)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// Matches every field of a step against a document.
 pub fn match_step(step: &Step, document: &Value, captures: &Captures) -> Result<StepMatch, String> {
     let mut result = StepMatch {
@@ -226,7 +264,10 @@ pub fn match_step(step: &Step, document: &Value, captures: &Captures) -> Result<
     for (path, matcher) in ordered {
         let actual = lookup(document, path);
         let value = actual.cloned().unwrap_or(Value::Null);
-        if value_matches(matcher, &value, captures).map_err(|e| format!("field {path}: {e}"))? {
+        let by_meaning = SIGNAL_FIELDS.contains(&path.as_str()) && same_signal(matcher, &value);
+        if by_meaning
+            || value_matches(matcher, &value, captures).map_err(|e| format!("field {path}: {e}"))?
+        {
             if let ValueMatch::Op(MatchOp {
                 capture: Some(name),
                 ..

@@ -53,6 +53,7 @@ fn undecided(
         step: None,
         step_name: None,
         call_of_step: None,
+        reason: None,
         outcome: Outcome::Exit(exit),
         message: Some(message.to_owned()),
         started_unix_ms: unix_ms(),
@@ -140,9 +141,12 @@ pub fn run(
     let decided = (|| -> Result<(Decision, u64), String> {
         let locked = session.lock().map_err(|e| e.to_string())?;
         let mut state = locked.read().map_err(|e| e.to_string())?;
+        if state.calls == 0 {
+            // Best effort: `fake-runsc verify` can also be told the scenario.
+            let _ = crate::session::remember_scenario(session_dir, scenario_path);
+        }
         let decision = decide(&scenario, &document, lane.as_deref(), &mut state)?;
         state.calls += 1;
-        locked.write(&state).map_err(|e| e.to_string())?;
         let (result, step, call, outcome, message) = match &decision {
             Decision::Matched { index, call, .. } => (
                 CallResult::Matched,
@@ -176,12 +180,19 @@ pub fn run(
                 step,
                 step_name: step.and_then(|i| scenario.steps[i].name.clone()),
                 call_of_step: call,
+                reason: match &decision {
+                    Decision::Matched { reason, .. } => Some(reason.clone()),
+                    _ => None,
+                },
                 outcome,
                 message,
                 started_unix_ms,
                 decided_after_us: Some(started.elapsed().as_micros() as u64),
             }))
             .map_err(|e| e.to_string())?;
+        // Only a call the journal shows takes its step: one whose line could
+        // not be written leaves the state as it was and fails.
+        locked.write(&state).map_err(|e| e.to_string())?;
         Ok((decision, state.calls))
     })();
     let (decision, seq) = match decided {
@@ -193,6 +204,7 @@ pub fn run(
             index,
             call,
             captures,
+            ..
         } => {
             let finish = |code: i32| {
                 let _ = session.journal(&Entry::Finished(Finished {

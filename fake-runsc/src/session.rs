@@ -19,6 +19,8 @@ pub const STATE: &str = "state.json";
 /// Pids of `live` pid-file processes, one per line.
 pub const LIVE_PIDS: &str = "live-pids";
 const LOCK: &str = "state.lock";
+/// How often a lock file that vanished under the lock is locked again.
+const LOCK_ATTEMPTS: usize = 20;
 
 /// An open session directory.
 #[derive(Debug)]
@@ -48,14 +50,32 @@ impl Session {
     }
 
     /// Takes the session's exclusive lock, waiting for other fake processes.
+    ///
+    /// A lock file deleted (or replaced) while another process waited on it
+    /// would let two processes hold "the" lock at once, so the lock only
+    /// counts when the file locked is still the one at the path; otherwise
+    /// it is taken again on the new file.
     pub fn lock(&self) -> Result<Locked<'_>, Error> {
+        use std::os::unix::fs::MetadataExt;
         let path = self.dir.join(LOCK);
-        let lock = crate::shared_file::lock(&path)
-            .map_err(Error::io(format!("cannot lock {}", path.display())))?;
-        Ok(Locked {
-            session: self,
-            _lock: lock,
-        })
+        for _ in 0..LOCK_ATTEMPTS {
+            let lock = crate::shared_file::lock(&path)
+                .map_err(Error::io(format!("cannot lock {}", path.display())))?;
+            let held = lock
+                .metadata()
+                .map_err(Error::io(format!("cannot inspect {}", path.display())))?;
+            let current = fs::metadata(&path).ok();
+            if current.is_some_and(|m| m.ino() == held.ino() && m.dev() == held.dev()) {
+                return Ok(Locked {
+                    session: self,
+                    _lock: lock,
+                });
+            }
+        }
+        Err(Error::io(format!(
+            "cannot lock {}: the lock file keeps being deleted or replaced; leave the session directory to the fake while a test runs",
+            path.display()
+        ))(std::io::ErrorKind::Other.into()))
     }
 
     /// Appends one JSON line to the journal in a single write, so lines of
@@ -112,7 +132,23 @@ impl Locked<'_> {
                 reason: e.to_string(),
                 path,
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ReplayState::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // No state yet is a new session, unless calls were already
+                // journalled: then the state was deleted, and starting the
+                // scenario over would let its steps answer twice.
+                let journal = self.session.dir.join(crate::journal::JOURNAL);
+                match fs::metadata(&journal) {
+                    Ok(meta) if meta.len() > 0 => Err(Error::Corrupt {
+                        what: "the replay state",
+                        path,
+                        reason: format!(
+                            "it is missing although {} already holds calls",
+                            journal.display()
+                        ),
+                    }),
+                    _ => Ok(ReplayState::default()),
+                }
+            }
             Err(e) => Err(Error::io(format!("cannot read {}", path.display()))(e)),
         }
     }
@@ -124,6 +160,20 @@ impl Locked<'_> {
         let bytes = serde_json::to_vec(state).map_err(|e| Error::io(context.clone())(e.into()))?;
         crate::shared_file::replace(&path, &bytes).map_err(Error::io(context))
     }
+}
+
+/// The file in a session directory naming the scenario replayed into it,
+/// written by the session's first call so `fake-runsc verify` needs only
+/// the directory.
+pub const SCENARIO_NAME: &str = "scenario-path";
+
+/// Remembers which scenario a session replays (see [`SCENARIO_NAME`]).
+pub fn remember_scenario(session_dir: &Path, scenario: &Path) -> std::io::Result<()> {
+    let absolute = std::path::absolute(scenario)?;
+    fs::write(
+        session_dir.join(SCENARIO_NAME),
+        absolute.as_os_str().as_encoded_bytes(),
+    )
 }
 
 /// Reads a session's state under its lock.

@@ -31,12 +31,13 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
 
 use crate::config::{SessionFile, ENV_SCENARIO, ENV_SESSION, SESSION_FILE};
 use crate::error::Error;
-use crate::journal::{self, CallResult};
+use crate::journal;
 use crate::scenario::Scenario;
 use crate::session;
 
@@ -51,7 +52,8 @@ pub const BINARY_VARS: &[&str] = &[
 
 /// Finds the fake binary at run time: [`BINARY_VARS`] in order, then
 /// `fake-runsc` beside the running executable or one directory up (a test
-/// binary lives in `target/<profile>/deps/`, the fake in `target/<profile>/`).
+/// binary lives in `target/<profile>/deps/`, the fake in `target/<profile>/`),
+/// then `fake-runsc` on `PATH` (where `cargo install` puts it).
 pub fn locate_binary() -> Result<PathBuf, Error> {
     let mut tried = Vec::new();
     for var in BINARY_VARS {
@@ -80,48 +82,53 @@ pub fn locate_binary() -> Result<PathBuf, Error> {
         }
         Err(e) => tried.push(format!("the running executable's directory ({e})")),
     }
+    // Where `cargo install` puts it.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join("fake-runsc");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    tried.push("fake-runsc on PATH (not found)".to_owned());
     Err(Error::NotFound { tried })
 }
 
 /// A running fake session: a temp directory holding the scenario, the
 /// session state and journal, and a `--root` whose session file points the
-/// fake at them. Dropping it kills the processes it left alive.
-#[derive(Debug)]
+/// fake at them.
+///
+/// Dropping it kills the processes it left alive and verifies the session
+/// (as [`FakeRuntime::verify`]), panicking with every unmatched call and
+/// missing step unless the test is already panicking, called `verify`
+/// itself, or called [`FakeRuntime::skip_verify_on_drop`]: a test that
+/// forgets to verify still fails when an expected call never came.
+#[must_use = "the session is verified when dropped: bind it (`let fake = ...`) for the whole test"]
 pub struct FakeRuntime {
     dir: tempfile::TempDir,
     binary: PathBuf,
-    scenario: Scenario,
+    // `None`: the simulator, which has nothing to verify.
+    scenario: Option<Scenario>,
+    verify_on_drop: AtomicBool,
 }
 
-/// What `verify` found wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyError {
-    /// Steps that did not get the calls they need, described.
-    pub missing: Vec<String>,
-    /// Calls no step answered, or that a `never` step forbids, described.
-    pub unexpected: Vec<String>,
-}
-
-impl fmt::Display for VerifyError {
+impl fmt::Debug for FakeRuntime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "the fake runsc session did not go as the scenario expects:"
-        )?;
-        for line in &self.missing {
-            writeln!(f, "  missing: {line}")?;
-        }
-        for line in &self.unexpected {
-            writeln!(f, "  unexpected: {line}")?;
-        }
-        Ok(())
+        f.debug_struct("FakeRuntime")
+            .field("dir", &self.dir.path())
+            .field("binary", &self.binary)
+            .field("simulator", &self.scenario.is_none())
+            .finish()
     }
 }
 
-impl std::error::Error for VerifyError {}
+pub use crate::verify::{verify_session, VerifyError};
 
 impl FakeRuntime {
     /// Starts a session for `scenario`, finding the binary with [`locate_binary`].
+    ///
+    /// The scenario gets the checks of `fake-runsc check` first; a scenario
+    /// it rejects is [`Error::InvalidScenario`].
     pub fn start(scenario: &Scenario) -> Result<Self, Error> {
         Self::start_with_binary(scenario, locate_binary()?)
     }
@@ -141,8 +148,52 @@ impl FakeRuntime {
         Self::start(&scenario.clone().release(release))
     }
 
-    /// Starts a session with a given fake binary.
+    /// Starts a session with a given fake binary (checked as in [`FakeRuntime::start`]).
     pub fn start_with_binary(scenario: &Scenario, binary: PathBuf) -> Result<Self, Error> {
+        let problems = crate::check::check_scenario(scenario);
+        if !problems.is_empty() {
+            return Err(Error::InvalidScenario { problems });
+        }
+        Self::start_unchecked(scenario, binary)
+    }
+
+    /// Starts a session without `fake-runsc check`'s checks, for a test of
+    /// how the fake answers a scenario `check` rejects (shadowed steps, a
+    /// dangling capture).
+    pub fn start_unchecked(scenario: &Scenario, binary: PathBuf) -> Result<Self, Error> {
+        let runtime = Self::empty(binary, Some(scenario.clone()))?;
+        let io = |context: String| move |source| Error::Io { context, source };
+        std::fs::write(runtime.scenario_path(), scenario.to_json()).map_err(io(format!(
+            "cannot write {}",
+            runtime.scenario_path().display()
+        )))?;
+        std::fs::create_dir_all(runtime.session_dir()).map_err(io(format!(
+            "cannot create {}",
+            runtime.session_dir().display()
+        )))?;
+        let file = SessionFile {
+            scenario: runtime.scenario_path(),
+            session: runtime.session_dir(),
+        };
+        let path = runtime.root().join(SESSION_FILE);
+        std::fs::write(&path, serde_json::to_vec_pretty(&file).unwrap_or_default())
+            .map_err(io(format!("cannot write {}", path.display())))?;
+        Ok(runtime)
+    }
+
+    /// The simulator: a stateful fake runsc with a fresh `--root` of its
+    /// own ([`FakeRuntime::root`]) and no scenario, so there is nothing to
+    /// verify. Its containers' processes end when it is dropped.
+    pub fn simulator() -> Result<Self, Error> {
+        Self::simulator_with_binary(locate_binary()?)
+    }
+
+    /// The simulator with a given fake binary.
+    pub fn simulator_with_binary(binary: PathBuf) -> Result<Self, Error> {
+        Self::empty(binary, None)
+    }
+
+    fn empty(binary: PathBuf, scenario: Option<Scenario>) -> Result<Self, Error> {
         let io = |context: String| move |source| Error::Io { context, source };
         let dir = tempfile::Builder::new()
             .prefix("fake-runsc-")
@@ -153,24 +204,18 @@ impl FakeRuntime {
         let runtime = Self {
             dir,
             binary,
-            scenario: scenario.clone(),
+            scenario,
+            verify_on_drop: AtomicBool::new(true),
         };
-        std::fs::write(runtime.scenario_path(), scenario.to_json()).map_err(io(format!(
-            "cannot write {}",
-            runtime.scenario_path().display()
-        )))?;
-        for dir in [runtime.root(), runtime.session_dir()] {
-            std::fs::create_dir_all(&dir)
-                .map_err(io(format!("cannot create {}", dir.display())))?;
-        }
-        let file = SessionFile {
-            scenario: runtime.scenario_path(),
-            session: runtime.session_dir(),
-        };
-        let path = runtime.root().join(SESSION_FILE);
-        std::fs::write(&path, serde_json::to_vec_pretty(&file).unwrap_or_default())
-            .map_err(io(format!("cannot write {}", path.display())))?;
+        std::fs::create_dir_all(runtime.root())
+            .map_err(io(format!("cannot create {}", runtime.root().display())))?;
         Ok(runtime)
+    }
+
+    /// Turns off the verification on drop, for a test that makes calls the
+    /// scenario does not expect on purpose and checks the journal itself.
+    pub fn skip_verify_on_drop(&self) {
+        self.verify_on_drop.store(false, Ordering::Relaxed);
     }
 
     /// The fake binary: use it as the runsc command.
@@ -193,8 +238,12 @@ impl FakeRuntime {
         self.dir.path().join("scenario.json")
     }
 
-    /// Environment variables that select this session without `--root`.
+    /// Environment variables that select this session without `--root`
+    /// (none for the simulator, which needs no configuration).
     pub fn envs(&self) -> Vec<(&'static str, OsString)> {
+        if self.scenario.is_none() {
+            return Vec::new();
+        }
         vec![
             (ENV_SCENARIO, self.scenario_path().into_os_string()),
             (ENV_SESSION, self.session_dir().into_os_string()),
@@ -220,60 +269,71 @@ impl FakeRuntime {
 
     /// Fails if a step did not get the calls it needs, or a call came that
     /// no step answered (even if the code under test swallowed the error).
+    /// The error lists every such call with the fake's diagnostic.
+    ///
+    /// Once called, dropping the runtime no longer verifies: the test has
+    /// seen the result.
     pub fn verify(&self) -> Result<(), VerifyError> {
-        let mut missing = Vec::new();
-        let mut unexpected = Vec::new();
-        match session::read_state(&self.session_dir()) {
-            Ok(state) => missing.extend(crate::decide::missing_calls(&self.scenario, &state)),
-            Err(e) => unexpected.push(format!("the replay state cannot be read: {e}")),
+        self.verify_on_drop.store(false, Ordering::Relaxed);
+        let Some(scenario) = &self.scenario else {
+            return Ok(());
+        };
+        verify_session(scenario, &self.session_dir())
+    }
+
+    /// Panics with [`FakeRuntime::verify`]'s error, pointing at the caller.
+    #[track_caller]
+    pub fn assert_verified(&self) {
+        if let Err(e) = self.verify() {
+            panic!("{e}");
         }
-        match self.calls() {
-            Ok(calls) => {
-                for call in calls {
-                    let message = call.message.as_deref();
-                    let why = match call.result {
-                        CallResult::Matched => continue,
-                        CallResult::Never => {
-                            let index = call.step.unwrap_or(0);
-                            let label = self
-                                .scenario
-                                .steps
-                                .get(index)
-                                .map_or_else(|| format!("#{}", index + 1), |s| s.label(index));
-                            format!("matches step {label}, which says it must never come")
-                        }
-                        CallResult::ArgvError => {
-                            format!("runsc would refuse it: {}", message.unwrap_or(""))
-                        }
-                        CallResult::Unmatched => "no step answers it".to_owned(),
-                        CallResult::Error => message.unwrap_or("failed").to_owned(),
-                    };
-                    unexpected.push(format!("`runsc {}`: {why}", call.argv.join(" ")));
-                }
-            }
-            Err(e) => unexpected.push(format!("the journal cannot be read: {e}")),
-        }
-        if missing.is_empty() && unexpected.is_empty() {
-            Ok(())
-        } else {
-            Err(VerifyError {
-                missing,
-                unexpected,
-            })
+    }
+}
+
+impl FakeRuntime {
+    /// Force-deletes every container the simulator holds under this root,
+    /// so their host processes end with the test.
+    fn end_simulated_containers(&self) {
+        use std::process::{Command, Stdio};
+        let root = format!("--root={}", self.root().display());
+        let Ok(listed) = Command::new(&self.binary)
+            .args([root.as_str(), "list", "--quiet"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+        else {
+            return;
+        };
+        for id in String::from_utf8_lossy(&listed.stdout).split_whitespace() {
+            let _ = Command::new(&self.binary)
+                .args([root.as_str(), "delete", "--force", id])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
         }
     }
 }
 
 impl Drop for FakeRuntime {
     fn drop(&mut self) {
-        let Ok(pids) = std::fs::read_to_string(self.session_dir().join(session::LIVE_PIDS)) else {
-            return;
-        };
-        for pid in pids.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+        if let Ok(pids) = std::fs::read_to_string(self.session_dir().join(session::LIVE_PIDS)) {
+            for pid in pids.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+        if self.scenario.is_none() {
+            self.end_simulated_containers();
+        }
+        if self.verify_on_drop.load(Ordering::Relaxed) && !std::thread::panicking() {
+            if let Err(e) = self.verify() {
+                panic!(
+                    "{e}(dropped without passing verify; call `skip_verify_on_drop()` to opt out)"
+                );
+            }
         }
     }
 }

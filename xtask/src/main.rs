@@ -7,6 +7,7 @@ mod cargo;
 mod clients;
 mod conformance;
 mod demo;
+mod downstream;
 mod fuzz;
 mod record;
 mod test;
@@ -17,8 +18,11 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  test           fmt check, clippy, all tests (nextest) and doctests; needs no root.
-                 With CI set, the tests that need real runsc must run instead of skipping.
+  test           fmt check, clippy, all tests (nextest), the downstream crate and
+                 doctests; needs no root. With CI set, the tests that need real runsc
+                 must run instead of skipping.
+  downstream     build the optimised fake and test xtask/downstream, a crate outside
+                 the workspace that uses the client and the fake as a user's crate does
   demo           build fake-runsc and drive a whole container lifecycle through the
                  runsc client, printing each call's argv and result
   fake [--dynamic]
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         "demo" => no_options("demo", rest).and_then(|()| demo::run()),
         "bench" => cargo::bench(rest),
         "fake" => cargo::fake(rest),
+        "downstream" => no_options("downstream", rest).and_then(|()| downstream::run()),
         "record" => record::run(rest),
         "conformance" => conformance::run(rest),
         "fuzz" => fuzz::run(rest),

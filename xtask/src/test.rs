@@ -1,5 +1,5 @@
 //! `cargo xtask test`: every check that needs no root, in the order that
-//! fails fastest (formatting, lints, tests, doctests).
+//! fails fastest (formatting, lints, tests, the downstream crate, doctests).
 
 use std::path::PathBuf;
 
@@ -67,6 +67,11 @@ pub fn run() -> Result<(), String> {
             note: None,
         },
         tests,
+        Step {
+            name: "downstream",
+            command: cargo(["xtask", "downstream"]),
+            note: None,
+        },
         Step {
             name: "doctests",
             command: cargo(["test", "--workspace", "--doc"]),

@@ -58,6 +58,10 @@ pub struct Sidecar {
     pub steps: Vec<CallNote>,
     /// Calls that became no step, with why.
     pub unrecorded: Vec<CallNote>,
+    /// The process whose calls this recording holds (its parent's pid and
+    /// start time); calls from another process start the file afresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorder: Option<String>,
 }
 
 /// What the recorder did with one call.
@@ -89,10 +93,56 @@ pub fn sidecar_path(scenario: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Set to `1` to add to an existing recording made by another process
+/// instead of starting the file afresh.
+pub const ENV_APPEND: &str = "FAKE_RUNSC_RECORD_APPEND";
+
+/// The lock recorders of one file share: in the temp directory, named
+/// after the recording's absolute path, so nothing is left beside it.
 fn lock_path(scenario: &Path) -> PathBuf {
-    let mut name = scenario.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
+    let absolute = std::path::absolute(scenario).unwrap_or_else(|_| scenario.to_owned());
+    // FNV-1a: a stable name, not a secret.
+    let hash = absolute
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    std::env::temp_dir().join(format!("fake-runsc-record-{hash:016x}.lock"))
+}
+
+/// Who is recording: the parent process (the code under test, a test or a
+/// shell script starts every call of one recording), by pid and start time.
+fn recorder_identity() -> String {
+    let parent = nix::unistd::getppid().as_raw();
+    let started = std::fs::read_to_string(format!("/proc/{parent}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let after_name = stat.rsplit_once(')')?.1.to_owned();
+            after_name.split_whitespace().nth(19).map(str::to_owned)
+        })
+        .unwrap_or_default();
+    format!("{parent}-{started}")
+}
+
+/// Marks the steps whose call was still running when a later call started:
+/// the caller made them concurrently, so replay must accept them in any
+/// interleaving (see `Step::unordered`).
+fn mark_overlaps(scenario: &mut Scenario, notes: &[CallNote]) {
+    if notes.len() != scenario.steps.len() {
+        return;
+    }
+    for (k, note) in notes.iter().enumerate() {
+        let ended = note.started_unix_ns + u128::from(note.wall_ms) * 1_000_000;
+        let overtaken = notes[k + 1..]
+            .iter()
+            .any(|later| later.started_unix_ns < ended);
+        let step = &mut scenario.steps[k];
+        if overtaken && !step.is_unordered() {
+            step.unordered = Some(true);
+        }
+    }
 }
 
 static CHILD: AtomicI32 = AtomicI32::new(0);
@@ -386,6 +436,25 @@ pub fn append(
 ) -> Result<(), String> {
     let _guard = lock(output)?;
     let mut sidecar: Sidecar = read_json(&sidecar_path(output), "recording sidecar")?;
+    let identity = recorder_identity();
+    let appending = std::env::var_os(ENV_APPEND).is_some_and(|v| v == "1");
+    let fresh = !appending && sidecar.recorder.as_deref() != Some(identity.as_str());
+    if fresh {
+        sidecar = Sidecar {
+            recorder: Some(identity),
+            ..Sidecar::default()
+        };
+        match std::fs::remove_file(output) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(format!(
+                    "cannot start the recording {} afresh: {e}",
+                    output.display()
+                ))
+            }
+        }
+    }
     let Some(call) = call else {
         sidecar.unrecorded.push(note);
         return write_atomically(&sidecar_path(output), &to_json(&sidecar));
@@ -421,6 +490,7 @@ pub fn append(
     {
         scenario.steps[k] = normalised.step;
         sidecar.steps[k] = note;
+        mark_overlaps(&mut scenario, &sidecar.steps);
         write_atomically(output, &format!("{}\n", scenario.to_json()))?;
         return write_atomically(&sidecar_path(output), &to_json(&sidecar));
     }
@@ -438,6 +508,7 @@ pub fn append(
     scenario.steps.insert(at, normalised.step);
     let note_at = at.min(sidecar.steps.len());
     sidecar.steps.insert(note_at, note);
+    mark_overlaps(&mut scenario, &sidecar.steps);
     write_atomically(output, &format!("{}\n", scenario.to_json()))?;
     write_atomically(&sidecar_path(output), &to_json(&sidecar))
 }

@@ -539,6 +539,7 @@ pub fn normalise(call: &RawCall, names: &mut Names) -> Result<Normalised, String
         name: Some(name),
         matches,
         times: Default::default(),
+        unordered: None,
         reply,
         fault: None,
     };

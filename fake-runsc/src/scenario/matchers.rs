@@ -164,6 +164,36 @@ impl From<i64> for ValueMatch {
     }
 }
 
+impl From<Vec<&str>> for ValueMatch {
+    fn from(items: Vec<&str>) -> Self {
+        Self::Exact(Value::from(items))
+    }
+}
+
+impl From<Vec<String>> for ValueMatch {
+    fn from(items: Vec<String>) -> Self {
+        Self::Exact(Value::from(items))
+    }
+}
+
+impl From<&[&str]> for ValueMatch {
+    fn from(items: &[&str]) -> Self {
+        Self::Exact(Value::from(items.to_vec()))
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for ValueMatch {
+    fn from(items: [&str; N]) -> Self {
+        Self::Exact(Value::from(items.to_vec()))
+    }
+}
+
+impl From<Value> for ValueMatch {
+    fn from(value: Value) -> Self {
+        Self::Exact(value)
+    }
+}
+
 impl Serialize for ValueMatch {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -265,6 +295,31 @@ impl Default for Times {
 }
 
 impl Times {
+    /// Exactly `n` calls.
+    pub fn exactly(n: u32) -> Self {
+        Self::Exactly(n)
+    }
+
+    /// Any number of calls, including none.
+    pub fn any() -> Self {
+        Self::Word(TimesWord::Any)
+    }
+
+    /// The call must not come.
+    pub fn never() -> Self {
+        Self::Word(TimesWord::Never)
+    }
+
+    /// At least `n` calls.
+    pub fn at_least(n: u32) -> Self {
+        Self::AtLeast { at_least: n }
+    }
+
+    /// At most `n` calls.
+    pub fn at_most(n: u32) -> Self {
+        Self::AtMost { at_most: n }
+    }
+
     pub(super) fn is_default(&self) -> bool {
         *self == Self::default()
     }

@@ -4,7 +4,7 @@
 //! writing JSON by hand.
 //!
 //! ```
-//! use fake_runsc::scenario::{Fault, Scenario, Step, Times, TimesWord, ValueMatch};
+//! use fake_runsc::scenario::{Fault, Scenario, Step, Times, ValueMatch};
 //!
 //! let scenario = Scenario::new()
 //!     .description("state fails the second time it is asked")
@@ -12,7 +12,7 @@
 //!     .step(
 //!         Step::command("state")
 //!             .id(ValueMatch::reference("id"))
-//!             .times(Times::Word(TimesWord::Any))
+//!             .times(Times::any())
 //!             .stdout("{\"id\":\"{{id}}\",\"status\":\"created\"}\n")
 //!             .fault(Fault::NthCallFails { n: 2, exit: 128, stderr: "EOF\n".into() }),
 //!     );
@@ -36,6 +36,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// Subcommands whose steps are unordered unless a step says otherwise: a
+/// client runs them in the background, so they reach runsc before or after
+/// the calls around them.
+pub const UNORDERED_BY_DEFAULT: &[&str] = &["wait"];
 
 /// The only scenario format version this fake reads.
 pub const VERSION: u32 = 1;
@@ -76,6 +81,13 @@ pub struct Step {
     /// How many calls this step takes for each container id (default: exactly 1).
     #[serde(default, skip_serializing_if = "Times::is_default")]
     pub times: Times,
+    /// Whether the step stands outside its container's order: it answers
+    /// whenever it matches and has calls left, once the ordered steps before
+    /// it have had the calls they need, and it neither blocks nor closes
+    /// other steps. For calls a client makes concurrently (a background
+    /// `wait`). Default: true for `wait`, false for every other subcommand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unordered: Option<bool>,
     /// The answer.
     #[serde(default, skip_serializing_if = "Reply::is_default")]
     pub reply: Reply,
@@ -155,6 +167,7 @@ impl Step {
             name: None,
             matches,
             times: Times::default(),
+            unordered: None,
             reply: Reply::default(),
             fault: None,
         }
@@ -172,9 +185,35 @@ impl Step {
         self
     }
 
-    /// Matches the container id.
+    /// Matches the container id, wherever the subcommand takes it: `id` for
+    /// most, the first of `ids` for `delete`.
     pub fn id(self, matcher: impl Into<ValueMatch>) -> Self {
-        self.field("id", matcher)
+        let path = if self.command_name() == Some("delete") {
+            "ids.0"
+        } else {
+            "id"
+        };
+        self.field(path, matcher)
+    }
+
+    /// Marks the step as unordered (see [`Step::unordered`](Step#structfield.unordered)):
+    /// it answers in any interleaving with its container's other calls.
+    pub fn unordered(mut self) -> Self {
+        self.unordered = Some(true);
+        self
+    }
+
+    /// Keeps the step in its container's order, even for `wait`.
+    pub fn ordered(mut self) -> Self {
+        self.unordered = Some(false);
+        self
+    }
+
+    /// Whether the step stands outside its container's order: as set, else
+    /// true for `wait`.
+    pub fn is_unordered(&self) -> bool {
+        self.unordered
+            .unwrap_or_else(|| UNORDERED_BY_DEFAULT.contains(&self.command_name().unwrap_or("")))
     }
 
     /// Sets the repeat count.

@@ -14,7 +14,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "core",
         &[
-            "exit", "error", "signals", "glog", "argv", "config", "scenario", "matching", "decide",
+            "exit", "error", "signals", "glog", "help", "argv", "config", "scenario", "matching",
+            "decide",
         ],
     ),
     (
@@ -29,7 +30,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "host",
         ],
     ),
-    ("modes", &["sim", "record", "check"]),
+    ("modes", &["sim", "record", "check", "verify"]),
     ("entry", &["lib"]),
     ("support", &["testing"]),
 ];

@@ -25,6 +25,7 @@ mod corpus_replay;
 mod diagnostics;
 mod differential;
 mod hardening;
+mod harness;
 mod layering;
 mod lifecycle;
 mod record_proxy;

@@ -317,6 +317,7 @@ fn scenario_strings_never_become_paths_the_fake_touches() {
             "runsc.log",
             "scenario.json",
             "session/journal.jsonl",
+            "session/scenario-path",
             "session/state.json",
             "session/state.lock",
         ],

@@ -177,7 +177,7 @@ fn a_missing_binary_is_reported_with_everything_tried() {
     let output = cmd.output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
-        text.contains("cannot find the fake-runsc binary; tried $FAKE_RUNSC_BIN (not set)"),
+        text.contains("cannot find the fake-runsc binary; tried:\n  $FAKE_RUNSC_BIN (not set)"),
         "{text}"
     );
     assert!(

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod alloc;
+pub mod big_scenario;
 pub mod decode;
 pub mod harness;
 pub mod lifecycle;
@@ -51,6 +52,10 @@ pub struct Config {
     pub ps_rows: usize,
     /// Concurrent lifecycles in one root (figure 5).
     pub scale_containers: usize,
+    /// Steps of the large scenario (figure 6).
+    pub big_scenario_steps: usize,
+    /// Calls measured against it (figure 6).
+    pub big_scenario_rounds: usize,
 }
 
 impl Config {
@@ -69,6 +74,8 @@ impl Config {
             event_count: 50_000,
             ps_rows: 100_000,
             scale_containers: 64,
+            big_scenario_steps: 100_000,
+            big_scenario_rounds: 5,
         }
     }
 
@@ -88,6 +95,8 @@ impl Config {
             event_count: 200,
             ps_rows: 200,
             scale_containers: 4,
+            big_scenario_steps: 200,
+            big_scenario_rounds: 1,
         }
     }
 }
@@ -112,13 +121,16 @@ pub struct Outcome {
 /// outcome and the report, and the others still run.
 pub fn run(config: &Config) -> Outcome {
     type Figure = fn(&Config, &mut Report) -> Result<(), String>;
-    let figures: [(&str, Figure); 6] = [
+    let figures: [(&str, Figure); 7] = [
         ("1 (fake start-up)", |c, r| push_rows(r, spawn::figure(c))),
         ("2 (lifecycle)", lifecycle::figure),
         ("3 (client overhead)", overhead::figure),
         ("4 (decoding)", |c, r| push_rows(r, decode::figure(c))),
         ("5 (scale)", |c, r| push_rows(r, scale::figure(c))),
         ("6 (real processes)", real_processes::figure),
+        ("7 (a 100k-step scenario)", |c, r| {
+            push_rows(r, big_scenario::figure(c))
+        }),
     ];
     let mut report = Report::default();
     let mut failures = Vec::new();

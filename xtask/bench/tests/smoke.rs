@@ -22,7 +22,7 @@ fn every_figure_runs_at_smoke_sizes() {
         "figures failed: {:#?}",
         outcome.failures
     );
-    for figure in 1..=5 {
+    for figure in 1..=7 {
         assert!(
             outcome.report.rows.iter().any(|row| row.figure == figure),
             "figure {figure} has no row in:\n{markdown}"
