@@ -141,6 +141,29 @@ fn every_module_has_a_layer_and_uses_only_its_own_or_lower_ones() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// The most lines a source file of the fake may have: past it, a file holds
+/// more than one concept and wants splitting (ARCHITECTURE.md).
+const MAX_LINES: usize = 600;
+
+#[test]
+fn no_source_file_outgrows_one_concept() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    assert!(files.len() > 20, "read only {} files", files.len());
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).expect("a readable source file");
+            let lines = text.lines().count();
+            (lines > MAX_LINES).then(|| format!("{} ({lines} lines)", path.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these by concept (at most {MAX_LINES} lines each): {long:?}"
+    );
+}
+
 #[test]
 fn the_reader_of_use_lines_sees_what_it_must() {
     let text = "use crate::testing::FakeRuntime;\n// crate::sim in a comment\nuse crate::{decide, session::Session};\nlet x = crate::journal::read(dir);";
