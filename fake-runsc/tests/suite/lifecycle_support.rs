@@ -137,10 +137,12 @@ impl Case {
     }
 
     /// The argument for `sleep` that lasts about `wall` seconds on the
-    /// target: the fake's simulated time runs `FAKE_RUNSC_TIME_SCALE` times
-    /// faster, so a window that a test relies on stays as wide as on real runsc.
+    /// target: the fake's simulated programs run `FAKE_RUNSC_TIME_SCALE`
+    /// times faster, so a window that a test relies on stays as wide as on
+    /// real runsc; its real processes (the default) sleep in real time.
     pub fn sleep_secs(&self, wall: u64) -> String {
-        if !self.target.fake {
+        let simulated = std::env::var("FAKE_RUNSC_PROCESSES").is_ok_and(|v| v == "simulated");
+        if !self.target.fake || !simulated {
             return wall.to_string();
         }
         let scale = std::env::var("FAKE_RUNSC_TIME_SCALE")
