@@ -210,134 +210,65 @@ pub struct RestoreOpts {
     pub io: Option<Box<dyn Io>>,
 }
 
+/// The `with_` setters the options share: a path (`Option<PathBuf>`), a
+/// switch (`bool`), or the caller's stdio (`Io`).
+macro_rules! setter {
+    (path $setter:ident $field:ident) => {
+        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+        pub fn $setter(mut self, path: impl Into<PathBuf>) -> Self {
+            self.$field = Some(path.into());
+            self
+        }
+    };
+    (switch $setter:ident $field:ident) => {
+        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+        pub fn $setter(mut self, $field: bool) -> Self {
+            self.$field = $field;
+            self
+        }
+    };
+    (io) => {
+        /// Sets [`io`](Self::io).
+        pub fn with_io(mut self, io: impl Io + 'static) -> Self {
+            self.io = Some(Box::new(io));
+            self
+        }
+    };
+}
+
 impl CreateOpts {
-    /// Sets [`pid_file`](Self::pid_file).
-    pub fn with_pid_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.pid_file = Some(path.into());
-        self
-    }
-
-    /// Sets [`console_socket`](Self::console_socket).
-    pub fn with_console_socket(mut self, path: impl Into<PathBuf>) -> Self {
-        self.console_socket = Some(path.into());
-        self
-    }
-
-    /// Sets [`user_log`](Self::user_log).
-    pub fn with_user_log(mut self, path: impl Into<PathBuf>) -> Self {
-        self.user_log = Some(path.into());
-        self
-    }
-
-    /// Sets [`fs_restore_image_path`](Self::fs_restore_image_path).
-    pub fn with_fs_restore_image_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.fs_restore_image_path = Some(path.into());
-        self
-    }
-
-    /// Sets [`fs_restore_direct`](Self::fs_restore_direct).
-    pub fn with_fs_restore_direct(mut self, direct: bool) -> Self {
-        self.fs_restore_direct = direct;
-        self
-    }
-
-    /// Sets [`io`](Self::io).
-    pub fn with_io(mut self, io: impl Io + 'static) -> Self {
-        self.io = Some(Box::new(io));
-        self
-    }
+    setter!(path with_pid_file pid_file);
+    setter!(path with_console_socket console_socket);
+    setter!(path with_user_log user_log);
+    setter!(path with_fs_restore_image_path fs_restore_image_path);
+    setter!(switch with_fs_restore_direct fs_restore_direct);
+    setter!(io);
 }
 
 impl RunOpts {
-    /// Sets [`pid_file`](Self::pid_file).
-    pub fn with_pid_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.pid_file = Some(path.into());
-        self
-    }
-
-    /// Sets [`console_socket`](Self::console_socket).
-    pub fn with_console_socket(mut self, path: impl Into<PathBuf>) -> Self {
-        self.console_socket = Some(path.into());
-        self
-    }
-
-    /// Sets [`user_log`](Self::user_log).
-    pub fn with_user_log(mut self, path: impl Into<PathBuf>) -> Self {
-        self.user_log = Some(path.into());
-        self
-    }
-
-    /// Sets [`detach`](Self::detach).
-    pub fn with_detach(mut self, detach: bool) -> Self {
-        self.detach = detach;
-        self
-    }
-
-    /// Sets [`fs_restore_image_path`](Self::fs_restore_image_path).
-    pub fn with_fs_restore_image_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.fs_restore_image_path = Some(path.into());
-        self
-    }
-
-    /// Sets [`fs_restore_direct`](Self::fs_restore_direct).
-    pub fn with_fs_restore_direct(mut self, direct: bool) -> Self {
-        self.fs_restore_direct = direct;
-        self
-    }
-
-    /// Sets [`io`](Self::io).
-    pub fn with_io(mut self, io: impl Io + 'static) -> Self {
-        self.io = Some(Box::new(io));
-        self
-    }
+    setter!(path with_pid_file pid_file);
+    setter!(path with_console_socket console_socket);
+    setter!(path with_user_log user_log);
+    setter!(switch with_detach detach);
+    setter!(path with_fs_restore_image_path fs_restore_image_path);
+    setter!(switch with_fs_restore_direct fs_restore_direct);
+    setter!(io);
 }
 
 impl ExecOpts {
-    /// Sets [`pid_file`](Self::pid_file).
-    pub fn with_pid_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.pid_file = Some(path.into());
-        self
-    }
-
-    /// Sets [`internal_pid_file`](Self::internal_pid_file).
-    pub fn with_internal_pid_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.internal_pid_file = Some(path.into());
-        self
-    }
-
-    /// Sets [`console_socket`](Self::console_socket).
-    pub fn with_console_socket(mut self, path: impl Into<PathBuf>) -> Self {
-        self.console_socket = Some(path.into());
-        self
-    }
-
-    /// Sets [`detach`](Self::detach).
-    pub fn with_detach(mut self, detach: bool) -> Self {
-        self.detach = detach;
-        self
-    }
-
-    /// Sets [`io`](Self::io).
-    pub fn with_io(mut self, io: impl Io + 'static) -> Self {
-        self.io = Some(Box::new(io));
-        self
-    }
+    setter!(path with_pid_file pid_file);
+    setter!(path with_internal_pid_file internal_pid_file);
+    setter!(path with_console_socket console_socket);
+    setter!(switch with_detach detach);
+    setter!(io);
 }
 
 impl DeleteOpts {
-    /// Sets [`force`](Self::force).
-    pub fn with_force(mut self, force: bool) -> Self {
-        self.force = force;
-        self
-    }
+    setter!(switch with_force force);
 }
 
 impl KillOpts {
-    /// Sets [`all`](Self::all).
-    pub fn with_all(mut self, all: bool) -> Self {
-        self.all = all;
-        self
-    }
+    setter!(switch with_all all);
 
     /// Sets [`pid`](Self::pid).
     pub fn with_pid(mut self, pid: i64) -> Self {
@@ -412,17 +343,8 @@ impl WaitOpts {
 }
 
 impl CheckpointOpts {
-    /// Sets [`image_path`](Self::image_path).
-    pub fn with_image_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.image_path = Some(path.into());
-        self
-    }
-
-    /// Sets [`leave_running`](Self::leave_running).
-    pub fn with_leave_running(mut self, leave_running: bool) -> Self {
-        self.leave_running = leave_running;
-        self
-    }
+    setter!(path with_image_path image_path);
+    setter!(switch with_leave_running leave_running);
 
     /// Sets [`direct`](Self::direct) (runsc 20241021).
     pub fn with_direct(mut self, direct: bool) -> Self {
@@ -469,11 +391,7 @@ impl CheckpointOpts {
         self
     }
 
-    /// Sets [`work_path`](Self::work_path).
-    pub fn with_work_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.work_path = Some(path.into());
-        self
-    }
+    setter!(path with_work_path work_path);
 
     /// Sets [`fs_checkpoint_paths`](Self::fs_checkpoint_paths) (runsc 20260817).
     pub fn with_fs_checkpoint_paths(mut self, paths: impl Into<String>) -> Self {
@@ -483,23 +401,9 @@ impl CheckpointOpts {
 }
 
 impl FsCheckpointOpts {
-    /// Sets [`image_path`](Self::image_path).
-    pub fn with_image_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.image_path = Some(path.into());
-        self
-    }
-
-    /// Sets [`leave_running`](Self::leave_running).
-    pub fn with_leave_running(mut self, leave_running: bool) -> Self {
-        self.leave_running = leave_running;
-        self
-    }
-
-    /// Sets [`direct`](Self::direct).
-    pub fn with_direct(mut self, direct: bool) -> Self {
-        self.direct = direct;
-        self
-    }
+    setter!(path with_image_path image_path);
+    setter!(switch with_leave_running leave_running);
+    setter!(switch with_direct direct);
 
     /// Adds a [`paths`](Self::paths) entry.
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
@@ -509,35 +413,11 @@ impl FsCheckpointOpts {
 }
 
 impl RestoreOpts {
-    /// Sets [`image_path`](Self::image_path).
-    pub fn with_image_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.image_path = Some(path.into());
-        self
-    }
-
-    /// Sets [`detach`](Self::detach).
-    pub fn with_detach(mut self, detach: bool) -> Self {
-        self.detach = detach;
-        self
-    }
-
-    /// Sets [`pid_file`](Self::pid_file).
-    pub fn with_pid_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.pid_file = Some(path.into());
-        self
-    }
-
-    /// Sets [`console_socket`](Self::console_socket).
-    pub fn with_console_socket(mut self, path: impl Into<PathBuf>) -> Self {
-        self.console_socket = Some(path.into());
-        self
-    }
-
-    /// Sets [`user_log`](Self::user_log).
-    pub fn with_user_log(mut self, path: impl Into<PathBuf>) -> Self {
-        self.user_log = Some(path.into());
-        self
-    }
+    setter!(path with_image_path image_path);
+    setter!(switch with_detach detach);
+    setter!(path with_pid_file pid_file);
+    setter!(path with_console_socket console_socket);
+    setter!(path with_user_log user_log);
 
     /// Sets [`direct`](Self::direct) (runsc 20241021).
     pub fn with_direct(mut self, direct: bool) -> Self {
@@ -551,17 +431,8 @@ impl RestoreOpts {
         self
     }
 
-    /// Sets [`fs_restore_image_path`](Self::fs_restore_image_path).
-    pub fn with_fs_restore_image_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.fs_restore_image_path = Some(path.into());
-        self
-    }
-
-    /// Sets [`fs_restore_direct`](Self::fs_restore_direct).
-    pub fn with_fs_restore_direct(mut self, direct: bool) -> Self {
-        self.fs_restore_direct = direct;
-        self
-    }
+    setter!(path with_fs_restore_image_path fs_restore_image_path);
+    setter!(switch with_fs_restore_direct fs_restore_direct);
 
     /// Sets [`split_fsrestore`](Self::split_fsrestore) (runsc 20260817).
     pub fn with_split_fsrestore(mut self, split: bool) -> Self {
@@ -569,11 +440,7 @@ impl RestoreOpts {
         self
     }
 
-    /// Sets [`io`](Self::io).
-    pub fn with_io(mut self, io: impl Io + 'static) -> Self {
-        self.io = Some(Box::new(io));
-        self
-    }
+    setter!(io);
 }
 
 /// How a container process ended, for `run`, `exec` and `restore` that do
