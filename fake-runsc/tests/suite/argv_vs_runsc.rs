@@ -108,7 +108,7 @@ fn argv_errors_match_real_runsc_when_available() {
 }
 
 fn real_cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/real-runsc/cases")
+    crate::common::real_cases_dir()
 }
 
 fn substitute(text: &str) -> String {
@@ -163,8 +163,8 @@ fn argv_errors_in_recorded_real_cases_are_refused_alike() {
             dir.display()
         );
         assert_eq!(
-            without_glog_stamps(&refusal.stderr),
-            without_glog_stamps(&substitute(&stderr)),
+            crate::common::without_glog_stamps(&refusal.stderr),
+            crate::common::without_glog_stamps(&substitute(&stderr)),
             "{}",
             dir.display()
         );
@@ -274,11 +274,4 @@ fn subcommands_the_fake_lacks_say_so(#[case] argv: &[&str]) {
         "{}",
         got.stderr
     );
-}
-
-/// `text` with glog's time and pid (`W1202 08:02:44.240757    5308 `) taken
-/// out of its warning lines: they differ from run to run.
-fn without_glog_stamps(text: &str) -> String {
-    let stamp = regex::Regex::new(r"(?m)^W\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ ").unwrap();
-    stamp.replace_all(text, "W<stamp> ").into_owned()
 }

@@ -106,3 +106,35 @@ pub fn stat(pid: i32) -> Option<ProcStat> {
 pub fn pid_alive(pid: i32) -> bool {
     stat(pid).is_some_and(|s| !matches!(s.state, 'Z' | 'X'))
 }
+
+/// The recorded outputs of real runsc (`scenarios/real-runsc/cases`).
+pub fn real_cases_dir() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/real-runsc/cases")
+}
+
+/// What a recorded case's placeholders stand for in a scratch dir `tmp`
+/// laid out as `capture.sh`'s `scen` lays one out (`root`, `bundle`,
+/// `bundle2`, `bundle3`), with container ids made unique by `id_prefix`.
+/// Longer placeholders come first, so `{bundle}` never eats `{bundle2}`.
+pub fn case_placeholders(tmp: &std::path::Path, id_prefix: &str) -> Vec<(&'static str, String)> {
+    let unique = format!("{id_prefix}-{}", std::process::id());
+    let path = |sub: &str| tmp.join(sub).display().to_string();
+    vec![
+        ("{root}", path("root")),
+        ("{bundle3}", path("bundle3")),
+        ("{bundle2}", path("bundle2")),
+        ("{bundle}", path("bundle")),
+        ("{id3}", format!("{unique}-c")),
+        ("{id2}", format!("{unique}-b")),
+        ("{id}", format!("{unique}-a")),
+        ("{tmp}", tmp.display().to_string()),
+    ]
+}
+
+/// `text` with glog's time and pid (`W1202 08:02:44.240757    5308 `) taken
+/// out of its lines: they differ from run to run.
+pub fn without_glog_stamps(text: &str) -> String {
+    let stamp =
+        regex::Regex::new(r"(?m)^([IWED])\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ ").expect("a regex");
+    stamp.replace_all(text, "$1{stamp} ").into_owned()
+}

@@ -49,9 +49,7 @@ fn run(mut cmd: Command) -> (i32, String, String) {
 }
 
 fn case_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scenarios/real-runsc/cases")
-        .join(name)
+    crate::common::real_cases_dir().join(name)
 }
 
 /// A recorded case: argv, exit code, stdout, stderr.

@@ -15,9 +15,7 @@ use serde_json::Value;
 use crate::common;
 
 fn case_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scenarios/real-runsc/cases")
-        .join(name)
+    common::real_cases_dir().join(name)
 }
 
 fn read(path: &Path) -> String {
@@ -45,18 +43,7 @@ impl Place {
         }
         fake_runsc::testing::write_host_bundle(&tmp.join("bundle"), &["sleep", "1000"])
             .expect("the bundle");
-        let unique = format!("{tag}-{}", std::process::id());
-        let path = |sub: &str| tmp.join(sub).display().to_string();
-        let values = vec![
-            ("{root}", path("root")),
-            ("{bundle3}", path("bundle3")),
-            ("{bundle2}", path("bundle2")),
-            ("{bundle}", path("bundle")),
-            ("{id3}", format!("co-{unique}-c")),
-            ("{id2}", format!("co-{unique}-b")),
-            ("{id}", format!("co-{unique}-a")),
-            ("{tmp}", tmp.display().to_string()),
-        ];
+        let values = common::case_placeholders(&tmp, &format!("co-{tag}"));
         Self {
             dir,
             values,

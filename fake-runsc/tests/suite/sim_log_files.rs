@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::common;
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/real-runsc/cases")
+    common::real_cases_dir()
 }
 
 /// The recorded cases whose names start with `prefix`, in order.
@@ -51,9 +51,8 @@ fn read(path: &Path) -> String {
 
 /// Times, pids and the glog stamp differ from run to run.
 fn normalise(text: &str) -> String {
-    let glog = Regex::new(r"(?m)^([IWED])\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ ").expect("a regex");
     let time = Regex::new(r#""time":"[^"]*""#).expect("a regex");
-    let text = glog.replace_all(text, "$1{stamp} ");
+    let text = common::without_glog_stamps(text);
     time.replace_all(&text, r#""time":"{time}""#).into_owned()
 }
 
@@ -87,18 +86,7 @@ impl Place {
             r#"{"ociVersion": "1.0.2-dev", "process": {"#,
         )
         .expect("the bad bundle");
-        let unique = format!("{tag}-{}", std::process::id());
-        let path = |sub: &str| tmp.join(sub).display().to_string();
-        let values = vec![
-            ("{root}", path("root")),
-            ("{bundle3}", path("bundle3")),
-            ("{bundle2}", path("bundle2")),
-            ("{bundle}", path("bundle")),
-            ("{id3}", format!("lg-{unique}-c")),
-            ("{id2}", format!("lg-{unique}-b")),
-            ("{id}", format!("lg-{unique}-a")),
-            ("{tmp}", tmp.display().to_string()),
-        ];
+        let values = common::case_placeholders(&tmp, &format!("lg-{tag}"));
         Self { _dir: dir, values }
     }
 

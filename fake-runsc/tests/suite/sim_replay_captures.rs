@@ -6,14 +6,14 @@
 //! that JSON and tables line up; only values that differ on every run (pids,
 //! times, cpu and memory figures) are normalised.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use fake_runsc::testing::write_host_bundle;
 use regex::Regex;
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/real-runsc/cases")
+    crate::common::real_cases_dir()
 }
 
 struct Session {
