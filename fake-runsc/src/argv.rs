@@ -67,12 +67,6 @@ pub fn commands() -> impl Iterator<Item = &'static str> {
     commands_for(Release::RECORDED)
 }
 
-/// Whether the CLI model has `command` but runsc 20221219 does not (a newer
-/// release's subcommand, such as `update`).
-pub fn missing_in_runsc(command: &str) -> bool {
-    missing_in(Release::RECORDED, command)
-}
-
 /// The subcommands the fake answers as `release`, in the model's order.
 pub fn commands_for(release: Release) -> impl Iterator<Item = &'static str> {
     let table = runsc::cli::flags::table(release);
@@ -301,7 +295,10 @@ mod tests {
         }
         let recorded = answered(Release::RECORDED);
         assert!(!recorded.contains("update"));
-        assert!(missing_in_runsc("update") && missing_in_runsc("fscheckpoint"));
+        assert!(
+            missing_in(Release::RECORDED, "update")
+                && missing_in(Release::RECORDED, "fscheckpoint")
+        );
         assert!(recorded.ends_with(" and restore"), "{recorded}");
         let newest = answered(Release::R20260817);
         assert!(
