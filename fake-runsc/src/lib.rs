@@ -42,6 +42,7 @@ pub mod record;
 mod replay;
 mod reply;
 pub mod scenario;
+pub mod scenario_index;
 mod session;
 mod shared_file;
 mod signals;
@@ -77,8 +78,13 @@ pub fn entry(args: Vec<OsString>) -> i32 {
     let mode = config::mode(root.as_deref());
     // Without the variable, a replayed scenario's header names the release;
     // only replay reads it, so the other modes start as fast as before.
-    if let (None, Ok(config::Mode::Replay { scenario, .. })) = (&variable, &mode) {
-        match config::scenario_release(scenario) {
+    let mut index = None;
+    if let (None, Ok(config::Mode::Replay { scenario, session })) = (&variable, &mode) {
+        // A scenario that cannot be indexed names no release here: replay
+        // then says what is wrong with it in its own words.
+        let opened = scenario_index::ScenarioIndex::open(scenario, session);
+        let named = opened.as_ref().ok().and_then(|i| i.runsc_version());
+        match config::scenario_release(scenario, named) {
             Ok(Some(named)) if named != release => {
                 release = named;
                 parsed = argv::parse_for(release, &args);
@@ -89,6 +95,7 @@ pub fn entry(args: Vec<OsString>) -> i32 {
                 return exit::EXIT_CONFIG;
             }
         }
+        index = Some(opened);
     }
     let invocation = match parsed {
         Ok(invocation) => invocation,
@@ -115,7 +122,7 @@ pub fn entry(args: Vec<OsString>) -> i32 {
     };
     match mode {
         Ok(config::Mode::Replay { scenario, session }) => {
-            replay::run(&args, &invocation, &scenario, &session)
+            replay::run(&args, &invocation, index, &scenario, &session)
         }
         Ok(config::Mode::Record { output }) => record::run(&args, Some(&invocation), &output),
         Ok(config::Mode::Simulate) => sim::run(&invocation, release),

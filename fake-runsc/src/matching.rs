@@ -322,6 +322,80 @@ pub fn step_in_lane(step: &Step, lane: Option<&str>, captures: &Captures) -> boo
     true
 }
 
+/// Which container ids a step's sequence can be, as far as its matchers
+/// tell without captures: what lets a scenario be indexed by id so that a
+/// call reads only its own container's steps. [`LaneClass::admits`] agrees
+/// with [`step_in_lane`] for every class but `Other`, which needs the step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaneClass {
+    /// A `list` step: the lane of list calls only.
+    List,
+    /// No matcher on the id: every container's lane.
+    Always,
+    /// One exact id: that container's lane only.
+    Exact(String),
+    /// The id must equal the capture of this name.
+    Ref(String),
+    /// Anything else (globs, regexes, several id matchers): ask the step.
+    Other,
+}
+
+/// The paths a step may match a container id at.
+const ID_PATHS: &[&str] = &["id", "ids.0", "ids"];
+
+impl LaneClass {
+    /// Classifies a step.
+    pub fn of(step: &Step) -> Self {
+        if step.command_name() == Some("list") {
+            return Self::List;
+        }
+        let mut id_matchers = step
+            .matches
+            .iter()
+            .filter(|(path, _)| ID_PATHS.contains(&path.as_str()));
+        let Some((path, matcher)) = id_matchers.next() else {
+            return Self::Always;
+        };
+        if id_matchers.next().is_some() {
+            return Self::Other;
+        }
+        let exact = match (path.as_str(), matcher) {
+            // A bare capture, or `any`, takes every id.
+            (_, ValueMatch::Op(op)) if op.operator_count() == usize::from(op.any) => {
+                return Self::Always;
+            }
+            ("ids", ValueMatch::Exact(Value::Array(items))) => items.first(),
+            ("ids", _) => return Self::Other,
+            (_, ValueMatch::Exact(value)) => Some(value),
+            (_, ValueMatch::Op(op)) => {
+                return match &op.reference {
+                    Some(name) if op.operator_count() == 1 => Self::Ref(name.clone()),
+                    _ => Self::Other,
+                };
+            }
+        };
+        match exact.and_then(text_of) {
+            Some(id) => Self::Exact(id),
+            None => Self::Other,
+        }
+    }
+
+    /// Whether a step of this class is in `lane`'s sequence; `None` for
+    /// [`LaneClass::Other`], whose step must be asked ([`step_in_lane`]).
+    pub fn admits(&self, lane: Option<&str>, captures: &Captures) -> Option<bool> {
+        Some(match (self, lane) {
+            (Self::List, lane) => lane.is_none(),
+            (_, None) => false,
+            (Self::Always, Some(_)) => true,
+            (Self::Exact(id), Some(lane)) => id == lane,
+            (Self::Ref(name), Some(lane)) => captures
+                .get(name)
+                .is_some_and(|value| loosely_equal(value, &Value::from(lane))),
+            (Self::Other, Some(_)) => return None,
+        })
+    }
+}
+
 /// Replaces `{{name}}` with captured values (strings without quotes).
 pub fn render_template(text: &str, captures: &Captures) -> String {
     if !text.contains("{{") {

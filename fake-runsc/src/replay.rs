@@ -10,12 +10,13 @@ use runsc::cli::{Invocation, Subcommand};
 use serde_json::Value;
 
 use crate::argv::Refusal;
-use crate::decide::{decide, Decision};
+use crate::decide::{decide, Decision, StepSource};
 use crate::exit::{EXIT_CONFIG, EXIT_UNMATCHED};
 use crate::journal::{argv_of, Call, CallResult, Entry, Finished, Outcome};
 use crate::matching;
 use crate::reply;
 use crate::scenario::{Fault, Scenario, Step};
+use crate::scenario_index::ScenarioIndex;
 use crate::session::Session;
 
 fn unix_ms() -> u64 {
@@ -116,10 +117,12 @@ fn process_spec(invocation: &Invocation) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Answers one call from the scenario.
+/// Answers one call from the scenario, read through its index (`index`:
+/// already opened by the caller, if it was).
 pub fn run(
     args: &[OsString],
     invocation: &Invocation,
+    index: Option<Result<ScenarioIndex, String>>,
     scenario_path: &Path,
     session_dir: &Path,
 ) -> i32 {
@@ -129,7 +132,8 @@ pub fn run(
         Ok(session) => session,
         Err(e) => return fail(None, args, &e.to_string()),
     };
-    let scenario = match load_scenario(scenario_path) {
+    let opened = index.unwrap_or_else(|| ScenarioIndex::open(scenario_path, session_dir));
+    let scenario = match opened {
         Ok(scenario) => scenario,
         Err(e) => return fail(Some(&session), args, &e),
     };
@@ -138,7 +142,7 @@ pub fn run(
         Err(e) => return fail(Some(&session), args, &e),
     };
     let lane = matching::lane_of(invocation);
-    let decided = (|| -> Result<(Decision, u64), String> {
+    let decided = (|| -> Result<(Answer, u64), String> {
         let locked = session.lock().map_err(|e| e.to_string())?;
         let mut state = locked.read().map_err(|e| e.to_string())?;
         if state.calls == 0 {
@@ -147,64 +151,73 @@ pub fn run(
         }
         let decision = decide(&scenario, &document, lane.as_deref(), &mut state)?;
         state.calls += 1;
-        let (result, step, call, outcome, message) = match &decision {
-            Decision::Matched { index, call, .. } => (
-                CallResult::Matched,
-                Some(*index),
-                Some(*call),
-                planned_outcome(&scenario.steps[*index], *call),
-                None,
-            ),
-            Decision::Never { index } => (
-                CallResult::Never,
-                Some(*index),
-                None,
-                Outcome::Exit(EXIT_UNMATCHED),
-                None,
-            ),
-            Decision::Unmatched { diagnostic } => (
-                CallResult::Unmatched,
-                None,
-                None,
-                Outcome::Exit(EXIT_UNMATCHED),
-                Some(diagnostic.clone()),
-            ),
+        let mut call = Call {
+            seq: Some(state.calls),
+            pid: std::process::id(),
+            argv: argv_of(args),
+            invocation: Some(document.clone()),
+            result: CallResult::Unmatched,
+            step: None,
+            step_name: None,
+            call_of_step: None,
+            reason: None,
+            outcome: Outcome::Exit(EXIT_UNMATCHED),
+            message: None,
+            started_unix_ms,
+            decided_after_us: None,
         };
+        let answer = match decision {
+            Decision::Matched {
+                index,
+                call: nth,
+                captures,
+                reason,
+            } => {
+                let step = scenario.step(index)?.into_owned();
+                call.result = CallResult::Matched;
+                call.step = Some(index);
+                call.step_name = step.name.clone();
+                call.call_of_step = Some(nth);
+                call.reason = Some(reason);
+                call.outcome = planned_outcome(&step, nth);
+                Answer::Step {
+                    step: Box::new(step),
+                    call: nth,
+                    captures,
+                }
+            }
+            Decision::Never { index } => {
+                let step = scenario.step(index)?;
+                call.result = CallResult::Never;
+                call.step = Some(index);
+                call.step_name = step.name.clone();
+                Answer::Never {
+                    label: step.label(index),
+                }
+            }
+            Decision::Unmatched { diagnostic } => {
+                call.message = Some(diagnostic.clone());
+                Answer::Unmatched { diagnostic }
+            }
+        };
+        call.decided_after_us = Some(started.elapsed().as_micros() as u64);
         session
-            .journal(&Entry::Call(Call {
-                seq: Some(state.calls),
-                pid: std::process::id(),
-                argv: argv_of(args),
-                invocation: Some(document.clone()),
-                result,
-                step,
-                step_name: step.and_then(|i| scenario.steps[i].name.clone()),
-                call_of_step: call,
-                reason: match &decision {
-                    Decision::Matched { reason, .. } => Some(reason.clone()),
-                    _ => None,
-                },
-                outcome,
-                message,
-                started_unix_ms,
-                decided_after_us: Some(started.elapsed().as_micros() as u64),
-            }))
+            .journal(&Entry::Call(call))
             .map_err(|e| e.to_string())?;
         // Only a call the journal shows takes its step: one whose line could
         // not be written leaves the state as it was and fails.
         locked.write(&state).map_err(|e| e.to_string())?;
-        Ok((decision, state.calls))
+        Ok((answer, state.calls))
     })();
-    let (decision, seq) = match decided {
+    let (answer, seq) = match decided {
         Ok(decided) => decided,
         Err(e) => return fail(Some(&session), args, &e),
     };
-    match decision {
-        Decision::Matched {
-            index,
+    match answer {
+        Answer::Step {
+            step,
             call,
             captures,
-            ..
         } => {
             let finish = |code: i32| {
                 let _ = session.journal(&Entry::Finished(Finished {
@@ -215,7 +228,7 @@ pub fn run(
                 }));
             };
             reply::perform(&reply::Plan {
-                step: &scenario.steps[index],
+                step: &step,
                 invocation,
                 captures: &captures,
                 call,
@@ -223,17 +236,16 @@ pub fn run(
                 before_exit: &finish,
             })
         }
-        Decision::Never { index } => {
+        Answer::Never { label } => {
             let _ = write!(
                 std::io::stderr(),
-                "fake-runsc: this call matches step {} of {}, which says it must never come\n  argv: {}\n",
-                scenario.steps[index].label(index),
+                "fake-runsc: this call matches step {label} of {}, which says it must never come\n  argv: {}\n",
                 scenario_path.display(),
                 shell_words(args)
             );
             EXIT_UNMATCHED
         }
-        Decision::Unmatched { diagnostic } => {
+        Answer::Unmatched { diagnostic } => {
             let _ = write!(
                 std::io::stderr(),
                 "fake-runsc: no step of {} answers this call (exit {EXIT_UNMATCHED})\n  argv: {}\n{diagnostic}",
@@ -243,6 +255,20 @@ pub fn run(
             EXIT_UNMATCHED
         }
     }
+}
+
+/// What a decided call does, with the step it needs.
+enum Answer {
+    /// The step answers; this is its `call`-th call.
+    Step {
+        step: Box<Step>,
+        call: u32,
+        captures: matching::Captures,
+    },
+    /// The call matched a `never` step.
+    Never { label: String },
+    /// No step answers; the text says why.
+    Unmatched { diagnostic: String },
 }
 
 fn planned_outcome(step: &Step, call: u32) -> Outcome {

@@ -42,13 +42,18 @@ pub fn lock(path: &Path) -> io::Result<Flock<File>> {
     Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| errno.into())
 }
 
-/// Reads the whole of `path`, refusing a symlink there.
-pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = OpenOptions::new()
+/// Opens `path` for reading, refusing a symlink there.
+pub fn open(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(path)
-        .map_err(refused_link)?;
+        .map_err(refused_link)
+}
+
+/// Reads the whole of `path`, refusing a symlink there.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = open(path)?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
     Ok(bytes)

@@ -39,6 +39,7 @@ use crate::config::{SessionFile, ENV_SCENARIO, ENV_SESSION, SESSION_FILE};
 use crate::error::Error;
 use crate::journal;
 use crate::scenario::Scenario;
+use crate::scenario_index::ScenarioIndex;
 use crate::session;
 
 /// Variables naming the fake binary, tried in this order before the
@@ -171,6 +172,10 @@ impl FakeRuntime {
             "cannot create {}",
             runtime.session_dir().display()
         )))?;
+        // Indexed here, the scenario costs its first call nothing extra
+        // however long it is. Best effort: a scenario that cannot be
+        // indexed is reported by that call, in the fake's own words.
+        let _ = ScenarioIndex::open(&runtime.scenario_path(), &runtime.session_dir());
         let file = SessionFile {
             scenario: runtime.scenario_path(),
             session: runtime.session_dir(),

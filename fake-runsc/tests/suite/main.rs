@@ -40,6 +40,7 @@ mod replay_committed;
 mod replay_concurrency;
 mod replay_match;
 mod replay_reply;
+mod scenario_index;
 mod sim_check_order;
 mod sim_cli;
 mod sim_log_files;

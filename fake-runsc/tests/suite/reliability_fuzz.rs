@@ -164,7 +164,7 @@ fn replay_state_from_a_longer_scenario_is_diagnosed_not_a_panic() {
             .times(Times::Word(TimesWord::Any)),
     );
     let mut state = ReplayState {
-        counts: vec![1, 1],
+        counts: [(0, 1), (1, 1)].into(),
         ..ReplayState::default()
     };
     state.lanes.insert(

@@ -318,6 +318,7 @@ fn scenario_strings_never_become_paths_the_fake_touches() {
             "scenario.json",
             "session/journal.jsonl",
             "session/scenario-path",
+            "session/scenario.index",
             "session/state.json",
             "session/state.lock",
         ],

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod harness;
 pub mod lifecycle;
 pub mod overhead;
+pub mod peak_rss;
 pub mod real_processes;
 pub mod report;
 pub mod scale;
@@ -52,10 +53,15 @@ pub struct Config {
     pub ps_rows: usize,
     /// Concurrent lifecycles in one root (figure 5).
     pub scale_containers: usize,
-    /// Steps of the large scenario (figure 6).
+    /// Steps of the large scenario (figure 7).
     pub big_scenario_steps: usize,
-    /// Calls measured against it (figure 6).
+    /// Calls measured against it once it is indexed (figure 7).
     pub big_scenario_rounds: usize,
+    /// Fresh sessions whose first, indexing, call is measured (figure 7).
+    pub big_scenario_cold_rounds: usize,
+    /// The benchmark binary, which measures a call's peak memory from a
+    /// small process of its own ([`peak_rss`]); this executable by default.
+    pub peak_rss_helper: PathBuf,
 }
 
 impl Config {
@@ -75,7 +81,9 @@ impl Config {
             ps_rows: 100_000,
             scale_containers: 64,
             big_scenario_steps: 100_000,
-            big_scenario_rounds: 5,
+            big_scenario_rounds: 31,
+            big_scenario_cold_rounds: 3,
+            peak_rss_helper: this_executable(),
         }
     }
 
@@ -97,8 +105,16 @@ impl Config {
             scale_containers: 4,
             big_scenario_steps: 200,
             big_scenario_rounds: 1,
+            big_scenario_cold_rounds: 1,
+            peak_rss_helper: this_executable(),
         }
     }
+}
+
+/// This executable (empty when it cannot be told, so that running it fails
+/// with a message naming it).
+fn this_executable() -> PathBuf {
+    std::env::current_exe().unwrap_or_default()
 }
 
 /// Real runsc at `/usr/bin/runsc`, when this process is root (runsc needs it).

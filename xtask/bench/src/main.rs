@@ -10,6 +10,13 @@ const USAGE: &str =
     "usage: xtask-bench [--smoke] [--out FILE]   (normally run as `cargo xtask bench`)";
 
 fn main() -> ExitCode {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    if args
+        .first()
+        .is_some_and(|a| a == xtask_bench::peak_rss::ARG)
+    {
+        return xtask_bench::peak_rss::helper_main(&args[1..]);
+    }
     match main_inner() {
         Ok(code) => code,
         Err(message) => {

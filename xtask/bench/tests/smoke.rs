@@ -14,6 +14,8 @@ fn every_figure_runs_at_smoke_sizes() {
     let mut config = Config::smoke(fake.clone());
     // The same binary stands in for the dynamic build: the rows must appear.
     config.fake_dynamic = Some(fake);
+    // This test is not the benchmark binary, which measures peak memory.
+    config.peak_rss_helper = env!("CARGO_BIN_EXE_xtask-bench").into();
     let outcome = run(&config);
     let markdown = outcome.report.to_markdown("smoke");
     println!("{markdown}");
