@@ -61,6 +61,8 @@ struct Table {
 #[derive(Debug)]
 pub(super) struct Layout {
     release: Option<Range<usize>>,
+    /// The scenario file's size: no step lies past it.
+    size: u64,
     steps: usize,
     commands: Vec<Range<usize>>,
     records: usize,
@@ -81,29 +83,41 @@ impl Layout {
         self.steps
     }
 
-    fn record<'b>(&self, bytes: &'b [u8], index: usize) -> &'b [u8] {
+    fn record<'b>(&self, bytes: &'b [u8], index: usize) -> Option<&'b [u8]> {
         let start = self.records + index * RECORD;
-        &bytes[start..start + RECORD]
+        bytes
+            .get(start..start + RECORD)
+            .filter(|_| index < self.steps)
     }
 
-    /// Where step `index` is in the scenario file: offset and length.
-    pub(super) fn place(&self, bytes: &[u8], index: usize) -> (u64, usize) {
-        let record = self.record(bytes, index);
-        (u64_at(record, 0), u32_at(record, 8) as usize)
+    /// Where step `index` is in the scenario file: offset and length;
+    /// `None` when the index puts it outside the file.
+    pub(super) fn place(&self, bytes: &[u8], index: usize) -> Option<(u64, usize)> {
+        let record = self.record(bytes, index)?;
+        let (offset, len) = (u64_at(record, 0), u32_at(record, 8));
+        (offset.checked_add(u64::from(len))? <= self.size).then_some((offset, len as usize))
     }
 
-    /// Step `index`'s head.
+    /// Step `index`'s head. A record the index cannot hold (a damaged
+    /// index) reads as a step of no subcommand, which answers nothing.
     pub(super) fn head<'b>(&self, bytes: &'b [u8], index: usize) -> StepHead<'b> {
-        let record = self.record(bytes, index);
-        let flags = record[24];
-        let command = match u32_at(record, 12) {
-            NONE => None,
-            id => Some(&self.commands[id as usize]),
+        let Some(record) = self.record(bytes, index) else {
+            return StepHead {
+                command: None,
+                unordered: false,
+                never: false,
+                min: 0,
+                max: None,
+            };
         };
+        let flags = record[24];
+        let command = self
+            .commands
+            .get(u32_at(record, 12) as usize)
+            .and_then(|range| bytes.get(range.clone()));
         StepHead {
             // Checked to be UTF-8 when the index was decoded.
-            command: command
-                .map(|range| std::str::from_utf8(&bytes[range.clone()]).unwrap_or_default()),
+            command: command.map(|name| std::str::from_utf8(name).unwrap_or_default()),
             unordered: flags & UNORDERED != 0,
             never: flags & NEVER != 0,
             min: u32_at(record, 16),
@@ -122,6 +136,7 @@ impl Layout {
             bytes[range.clone()]
                 .chunks_exact(4)
                 .map(|b| u32_at(b, 0) as usize)
+                .filter(|&index| index < self.steps)
         };
         let Some(id) = lane else {
             return listed(&self.list)
@@ -134,37 +149,46 @@ impl Layout {
         let mut out: Vec<Candidate> = listed(&self.always)
             .map(|index| Candidate {
                 index,
-                in_lane: (self.record(bytes, index)[25] != OTHER).then_some(true),
+                // `Other` steps, and any class a damaged index names, are
+                // asked.
+                in_lane: (self.record(bytes, index).map(|r| r[25]) == Some(ALWAYS)).then_some(true),
             })
             .collect();
-        run(bytes, &self.exact, id.as_bytes(), &mut out);
+        self.run(bytes, &self.exact, id.as_bytes(), &mut out);
         let id = Value::from(id);
         for (name, _) in captures.iter().filter(|(_, v)| loosely_equal(v, &id)) {
-            run(bytes, &self.refs, name.as_bytes(), &mut out);
+            self.run(bytes, &self.refs, name.as_bytes(), &mut out);
         }
         out.sort_unstable_by_key(|c| c.index);
         out
     }
-}
 
-/// Adds the steps of a table's run for `key`, all in the lane, to `out`.
-fn run(bytes: &[u8], table: &Table, key: &[u8], out: &mut Vec<Candidate>) {
-    let entries = &bytes[table.entries.clone()];
-    let key_of = |at: usize| {
-        let entry = &entries[at * ENTRY..(at + 1) * ENTRY];
-        let start = table.keys.start + u32_at(entry, 0) as usize;
-        &bytes[start..start + u32_at(entry, 4) as usize]
-    };
-    let count = entries.len() / ENTRY;
-    let first = partition_point(count, |at| key_of(at) < key);
-    out.extend(
-        (first..count)
-            .take_while(|&at| key_of(at) == key)
-            .map(|at| Candidate {
-                index: u32_at(&entries[at * ENTRY..], 8) as usize,
-                in_lane: Some(true),
-            }),
-    );
+    /// Adds the steps of a table's run for `key`, all in the lane, to
+    /// `out`. Entries a damaged index cannot hold read as empty keys.
+    fn run(&self, bytes: &[u8], table: &Table, key: &[u8], out: &mut Vec<Candidate>) {
+        let entries = &bytes[table.entries.clone()];
+        let keys = &bytes[table.keys.clone()];
+        let entry = |at: usize| &entries[at * ENTRY..(at + 1) * ENTRY];
+        let key_of = |at: usize| {
+            let start = u32_at(entry(at), 0) as usize;
+            start
+                .checked_add(u32_at(entry(at), 4) as usize)
+                .and_then(|end| keys.get(start..end))
+                .unwrap_or_default()
+        };
+        let count = entries.len() / ENTRY;
+        let first = partition_point(count, |at| key_of(at) < key);
+        out.extend(
+            (first..count)
+                .take_while(|&at| key_of(at) == key)
+                .map(|at| u32_at(entry(at), 8) as usize)
+                .filter(|&index| index < self.steps)
+                .map(|index| Candidate {
+                    index,
+                    in_lane: Some(true),
+                }),
+        );
+    }
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
@@ -224,29 +248,19 @@ impl Reader<'_> {
         self.take(count.checked_mul(width)?)
     }
 
-    fn table(&mut self, steps: usize) -> Option<Table> {
-        let entries = self.counted(ENTRY)?;
-        let keys = self.counted(1)?;
-        let valid = self.bytes[entries.clone()].chunks_exact(ENTRY).all(|e| {
-            (u32_at(e, 0) as usize).checked_add(u32_at(e, 4) as usize) <= Some(keys.len())
-                && (u32_at(e, 8) as usize) < steps
-        });
-        valid.then_some(Table { entries, keys })
-    }
-
-    fn steps(&mut self, steps: usize) -> Option<Range<usize>> {
-        let range = self.counted(4)?;
-        let valid = self.bytes[range.clone()]
-            .chunks_exact(4)
-            .all(|b| (u32_at(b, 0) as usize) < steps);
-        valid.then_some(range)
+    fn table(&mut self) -> Option<Table> {
+        Some(Table {
+            entries: self.counted(ENTRY)?,
+            keys: self.counted(1)?,
+        })
     }
 }
 
 impl Layout {
     /// Decodes an index built for `stamp`; `None` when it is for another
-    /// version of the scenario or is not an index this fake can use, so
-    /// that nothing read later can point outside it.
+    /// version of the scenario or its parts do not fit it. The records and
+    /// tables are checked as they are read, not here: checking them all
+    /// would touch every page of a long scenario's index on every call.
     pub(super) fn decode(bytes: &[u8], stamp: Stamp) -> Option<Self> {
         let mut r = Reader { bytes, at: 0 };
         if bytes.get(r.take(MAGIC.len())?)? != MAGIC {
@@ -274,25 +288,16 @@ impl Layout {
             })
             .collect::<Option<Vec<_>>>()?;
         let records = r.take(steps.checked_mul(RECORD)?)?;
-        let size = stamp[2];
-        let valid = bytes[records.clone()].chunks_exact(RECORD).all(|record| {
-            let command = u32_at(record, 12);
-            u64_at(record, 0).checked_add(u64::from(u32_at(record, 8))) <= Some(size)
-                && (command == NONE || (command as usize) < commands.len())
-                && record[25] <= OTHER
-        });
-        if !valid {
-            return None;
-        }
         let layout = Self {
             release,
+            size: stamp[2],
             steps,
             commands,
             records: records.start,
-            exact: r.table(steps)?,
-            refs: r.table(steps)?,
-            always: r.steps(steps)?,
-            list: r.steps(steps)?,
+            exact: r.table()?,
+            refs: r.table()?,
+            always: r.counted(4)?,
+            list: r.counted(4)?,
         };
         (r.at == bytes.len()).then_some(layout)
     }

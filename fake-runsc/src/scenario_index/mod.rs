@@ -155,13 +155,17 @@ impl StepSource for ScenarioIndex {
     }
 
     fn step(&self, index: usize) -> Result<Cow<'_, Step>, String> {
-        let (offset, len) = self.layout.place(&self.bytes, index);
-        let mut text = vec![0; len];
-        let read = self
-            .scenario
-            .read_exact_at(&mut text, offset)
-            .map_err(|e| e.to_string());
-        read.and_then(|()| serde_json::from_slice(&text).map_err(|e| e.to_string()))
+        let read = match self.layout.place(&self.bytes, index) {
+            Some((offset, len)) => {
+                let mut text = vec![0; len];
+                self.scenario
+                    .read_exact_at(&mut text, offset)
+                    .map(|()| text)
+                    .map_err(|e| e.to_string())
+            }
+            None => Err("the index places it outside the file".to_owned()),
+        };
+        read.and_then(|text| serde_json::from_slice(&text).map_err(|e| e.to_string()))
             .map(Cow::Owned)
             .map_err(|e| {
                 format!(
