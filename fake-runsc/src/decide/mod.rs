@@ -253,14 +253,51 @@ pub fn decide<S: StepSource + ?Sized>(
 
 /// Steps that did not get the calls they need: per container id for the
 /// ids that played, and overall for steps no id reached.
+///
+/// Only steps that need calls are looked at, and each id only at the steps
+/// its [`LaneClass`](matching::LaneClass) allows, so a long scenario played
+/// by many ids is not walked once per id.
 pub fn missing_calls(scenario: &Scenario, state: &ReplayState) -> Vec<String> {
+    use matching::LaneClass;
+    let steps = &scenario.steps;
+    let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_ref: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let (mut any_id, mut list) = (Vec::new(), Vec::new());
+    for (index, step) in steps.iter().enumerate() {
+        if step.times.is_never() || step.times.min() == 0 {
+            continue;
+        }
+        match LaneClass::of(step) {
+            LaneClass::List => list.push(index),
+            LaneClass::Always | LaneClass::Other => any_id.push(index),
+            LaneClass::Exact(id) => by_id.entry(id).or_default().push(index),
+            LaneClass::Ref(name) => by_ref.entry(name).or_default().push(index),
+        }
+    }
     let mut missing = Vec::new();
-    let mut reported = vec![false; scenario.steps.len()];
+    let mut reported = vec![false; steps.len()];
     for (key, lane) in &state.lanes {
         let lane_id = (!key.is_empty()).then_some(key.as_str());
         let captures = state.captures_for(key);
-        for (index, step) in scenario.steps.iter().enumerate() {
-            if step.times.is_never() || !matching::step_in_lane(step, lane_id, &captures) {
+        let mut candidates = match lane_id {
+            None => list.clone(),
+            Some(id) => {
+                let mut candidates = any_id.clone();
+                candidates.extend(by_id.get(id).into_iter().flatten());
+                let id = Value::from(id);
+                for (name, _) in captures
+                    .iter()
+                    .filter(|(_, v)| matching::loosely_equal(v, &id))
+                {
+                    candidates.extend(by_ref.get(name).into_iter().flatten());
+                }
+                candidates
+            }
+        };
+        candidates.sort_unstable();
+        for index in candidates {
+            let step = &steps[index];
+            if !matching::step_in_lane(step, lane_id, &captures) {
                 continue;
             }
             let count = lane.count(index);
@@ -279,7 +316,7 @@ pub fn missing_calls(scenario: &Scenario, state: &ReplayState) -> Vec<String> {
             }
         }
     }
-    for (index, step) in scenario.steps.iter().enumerate() {
+    for (index, step) in steps.iter().enumerate() {
         let total = state.counts.get(&index).copied().unwrap_or(0);
         if !reported[index] && total < step.times.min() {
             missing.push(format!(

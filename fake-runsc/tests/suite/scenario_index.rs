@@ -2,6 +2,7 @@
 //! index must decide every call exactly as the whole scenario in memory
 //! does, be rebuilt when the scenario changes or the index is damaged, and
 //! never be followed through a link or trusted when others could write it.
+//! `verify` finds missing calls through the same lane classes.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -137,6 +138,24 @@ proptest! {
         }
     }
 
+    /// `verify`'s missing calls, found through the steps' lane classes,
+    /// are what walking every step for every id finds.
+    #[test]
+    fn missing_calls_are_found_for_every_id_that_played(
+        steps in prop::collection::vec(step(), 0..14),
+        calls in prop::collection::vec(call(), 0..16),
+    ) {
+        let scenario = steps.into_iter().fold(Scenario::new(), Scenario::step);
+        let mut state = ReplayState::default();
+        for argv in &calls {
+            let _ = decided(&scenario, argv, &mut state);
+        }
+        prop_assert_eq!(
+            fake_runsc::decide::missing_calls(&scenario, &state),
+            missing_calls_walking_every_step(&scenario, &state)
+        );
+    }
+
     /// What the index knows of a step's lane without captures agrees with
     /// the step itself, for every lane and capture.
     #[test]
@@ -191,6 +210,48 @@ proptest! {
             let _ = decided(&index, &argv, &mut state);
         }
     }
+}
+
+/// The missing calls as found by asking every step about every id.
+fn missing_calls_walking_every_step(scenario: &Scenario, state: &ReplayState) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut reported = vec![false; scenario.steps.len()];
+    for (key, lane) in &state.lanes {
+        let lane_id = (!key.is_empty()).then_some(key.as_str());
+        let captures = state.captures_for(key);
+        for (index, step) in scenario.steps.iter().enumerate() {
+            let count = lane.count(index);
+            if step.times.is_never()
+                || !matching::step_in_lane(step, lane_id, &captures)
+                || count >= step.times.min()
+            {
+                continue;
+            }
+            reported[index] = true;
+            let whose = match lane_id {
+                Some(id) => format!("for container {id:?}"),
+                None => "for list calls".to_owned(),
+            };
+            missing.push(format!(
+                "step {} ({}) {whose} took {count} of at least {} call(s)",
+                step.label(index),
+                step.command_name().unwrap_or("?"),
+                step.times.min()
+            ));
+        }
+    }
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let total = state.counts.get(&index).copied().unwrap_or(0);
+        if !reported[index] && total < step.times.min() {
+            missing.push(format!(
+                "step {} ({}) took {total} of at least {} call(s)",
+                step.label(index),
+                step.command_name().unwrap_or("?"),
+                step.times.min()
+            ));
+        }
+    }
+    missing
 }
 
 fn inode(path: &Path) -> u64 {
