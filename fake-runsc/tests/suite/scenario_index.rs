@@ -409,12 +409,16 @@ fn replay_of_a_long_scenario_answers_through_the_index() {
     let unmatched = run("nope");
     assert_eq!(unmatched.0, Some(fake_runsc::exit::EXIT_UNMATCHED));
 
-    let rewritten = Scenario::new().step(
-        Step::command("state")
-            .id("c0")
-            .times(Times::any())
-            .stdout("rewritten\n"),
-    );
+    // Another step first, so that c0's step moves in the file: an index
+    // of the old version would read the wrong bytes for it.
+    let rewritten = Scenario::new()
+        .step(Step::command("state").id("first").stdout("first\n"))
+        .step(
+            Step::command("state")
+                .id("c0")
+                .times(Times::any())
+                .stdout("rewritten\n"),
+        );
     std::fs::write(&scenario_path, rewritten.to_json()).expect("rewritten");
     assert_eq!(run("c0"), (Some(0), "rewritten\n".to_owned()));
     let journal = fake_runsc::journal::read(&session).expect("journal");
