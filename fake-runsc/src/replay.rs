@@ -10,7 +10,7 @@ use runsc::cli::{Invocation, Subcommand};
 use serde_json::Value;
 
 use crate::argv::Refusal;
-use crate::decide::{decide, Decision, StepSource};
+use crate::decide::{decide, Decision};
 use crate::exit::{EXIT_CONFIG, EXIT_UNMATCHED};
 use crate::journal::{argv_of, Call, CallResult, Entry, Finished, Outcome};
 use crate::matching;
@@ -87,26 +87,21 @@ fn fail(session: Option<&Session>, args: &[OsString], message: &str) -> i32 {
     EXIT_CONFIG
 }
 
-/// Reads and checks a scenario file.
+/// Reads and checks a whole scenario file (for `verify`; replay reads it
+/// through its index), with the index's words for what is wrong.
 pub fn load_scenario(path: &Path) -> Result<Scenario, String> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        format!(
-            "cannot read the scenario {}: {e}; check FAKE_RUNSC_SCENARIO or the session file",
-            path.display()
-        )
-    })?;
-    let scenario = Scenario::from_json(&bytes)
-        .map_err(|e| format!("the scenario {} is not valid: {e}", path.display()))?;
-    for (index, step) in scenario.steps.iter().enumerate() {
-        if step.command_name().is_none() {
-            return Err(format!(
-                "the scenario {}: step {} has no exact \"command\" in its match; run `fake-runsc check` on it",
-                path.display(),
-                step.label(index)
-            ));
-        }
+    use crate::scenario_index::{cannot_read, no_command, not_valid};
+    let bytes = std::fs::read(path).map_err(|e| cannot_read(path, e))?;
+    let scenario = Scenario::from_json(&bytes).map_err(|e| not_valid(path, &e))?;
+    match scenario
+        .steps
+        .iter()
+        .enumerate()
+        .find(|(_, step)| step.command_name().is_none())
+    {
+        Some((index, step)) => Err(no_command(path, &step.label(index))),
+        None => Ok(scenario),
     }
-    Ok(scenario)
 }
 
 fn process_spec(invocation: &Invocation) -> Option<Value> {
@@ -169,11 +164,11 @@ pub fn run(
         let answer = match decision {
             Decision::Matched {
                 index,
+                step,
                 call: nth,
                 captures,
                 reason,
             } => {
-                let step = scenario.step(index)?.into_owned();
                 call.result = CallResult::Matched;
                 call.step = Some(index);
                 call.step_name = step.name.clone();
@@ -181,13 +176,12 @@ pub fn run(
                 call.reason = Some(reason);
                 call.outcome = planned_outcome(&step, nth);
                 Answer::Step {
-                    step: Box::new(step),
+                    step,
                     call: nth,
                     captures,
                 }
             }
-            Decision::Never { index } => {
-                let step = scenario.step(index)?;
+            Decision::Never { index, step } => {
                 call.result = CallResult::Never;
                 call.step = Some(index);
                 call.step_name = step.name.clone();

@@ -61,11 +61,9 @@ pub fn scenario(data: &[u8]) {
                 continue;
             };
             let lane = matching::lane_of(&invocation);
-            if let Ok(fake_runsc::decide::Decision::Matched {
-                captures, index, ..
-            }) = decide(&scenario, &document, lane.as_deref(), &mut state)
+            if let Ok(fake_runsc::decide::Decision::Matched { captures, step, .. }) =
+                decide(&scenario, &document, lane.as_deref(), &mut state)
             {
-                let step = &scenario.steps[index];
                 for chunk in step.reply.stdout.chunks() {
                     let _ = matching::render_template(&chunk.data, &captures);
                 }

@@ -81,7 +81,7 @@ fn nearest_steps<S: StepSource + ?Sized>(
             if head.never || (head.command == command) != same {
                 continue;
             }
-            let matched = match_at(steps, index, document, captures)?;
+            let (_, matched) = match_at(steps, index, document, captures)?;
             let command_differs = matched.mismatches.iter().any(|m| m.path == "command");
             let score =
                 matched.mismatches.len() + if command_differs { COMMAND_DIFFERS } else { 0 };

@@ -2,13 +2,14 @@
 //! document and the replay state, so the fuzzers and `verify` use exactly
 //! what replay uses.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::matching::{self, Captures};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Step};
 
 mod diagnose;
 mod source;
@@ -82,6 +83,8 @@ pub enum Decision {
     Matched {
         /// The step's index.
         index: usize,
+        /// The step, as read to match it.
+        step: Box<Step>,
         /// How many calls the step has taken, this one included.
         call: u32,
         /// Captures visible to the reply.
@@ -93,6 +96,8 @@ pub enum Decision {
     Never {
         /// The step's index.
         index: usize,
+        /// The step, as read to match it.
+        step: Box<Step>,
     },
     /// No step answers; the text explains why.
     Unmatched {
@@ -101,16 +106,18 @@ pub enum Decision {
     },
 }
 
-/// Matches step `index` against the call, naming the step in an error.
-fn match_at<S: StepSource + ?Sized>(
-    steps: &S,
+/// Reads step `index` and matches it against the call, naming the step in
+/// an error.
+fn match_at<'s, S: StepSource + ?Sized>(
+    steps: &'s S,
     index: usize,
     document: &Value,
     captures: &Captures,
-) -> Result<matching::StepMatch, String> {
+) -> Result<(Cow<'s, Step>, matching::StepMatch), String> {
     let step = steps.step(index)?;
-    matching::match_step(&step, document, captures)
-        .map_err(|e| format!("step {}: {e}", step.label(index)))
+    let matched = matching::match_step(&step, document, captures)
+        .map_err(|e| format!("step {}: {e}", step.label(index)))?;
+    Ok((step, matched))
 }
 
 /// Who a lane's calls are, in diagnostics.
@@ -152,14 +159,13 @@ pub fn decide<S: StepSource + ?Sized>(
     let ours = |index: usize| steps.head(index).command == command;
     for at in all.clone() {
         let index = in_lane.index(at);
-        if steps.head(index).never
-            && ours(index)
-            && in_lane.member(at)?
-            && match_at(steps, index, document, &captures)?
-                .mismatches
-                .is_empty()
-        {
-            return Ok(Decision::Never { index });
+        if !steps.head(index).never || !ours(index) || !in_lane.member(at)? {
+            continue;
+        }
+        let (step, matched) = match_at(steps, index, document, &captures)?;
+        if matched.mismatches.is_empty() {
+            let step = Box::new(step.into_owned());
+            return Ok(Decision::Never { index, step });
         }
     }
     let mut chosen = None;
@@ -171,7 +177,7 @@ pub fn decide<S: StepSource + ?Sized>(
             continue;
         }
         if ours(index) {
-            let matched = match_at(steps, index, document, &captures)?;
+            let (step, matched) = match_at(steps, index, document, &captures)?;
             if matched.mismatches.is_empty() {
                 let reason = if lane_state.started() && index == cursor {
                     format!(
@@ -180,7 +186,7 @@ pub fn decide<S: StepSource + ?Sized>(
                 } else {
                     format!("next in order for {whose}")
                 };
-                chosen = Some((index, reason, matched.captured));
+                chosen = Some((index, step.into_owned(), reason, matched.captured));
                 break;
             }
         }
@@ -210,17 +216,17 @@ pub fn decide<S: StepSource + ?Sized>(
             {
                 continue;
             }
-            let matched = match_at(steps, index, document, &captures)?;
+            let (step, matched) = match_at(steps, index, document, &captures)?;
             if matched.mismatches.is_empty() {
                 let reason = format!(
                     "unordered step for {whose}: it answers in any interleaving once the ordered steps before it have had their calls"
                 );
-                chosen = Some((index, reason, matched.captured));
+                chosen = Some((index, step.into_owned(), reason, matched.captured));
                 break;
             }
         }
     }
-    let Some((index, reason, captured)) = chosen else {
+    let Some((index, step, reason, captured)) = chosen else {
         return Ok(Decision::Unmatched {
             diagnostic: diagnose::diagnose(
                 steps,
@@ -245,6 +251,7 @@ pub fn decide<S: StepSource + ?Sized>(
     visible.extend(captured);
     Ok(Decision::Matched {
         index,
+        step: Box::new(step),
         call,
         captures: visible,
         reason,
@@ -303,29 +310,26 @@ pub fn missing_calls(scenario: &Scenario, state: &ReplayState) -> Vec<String> {
             let count = lane.count(index);
             if count < step.times.min() {
                 reported[index] = true;
-                let whose = match lane_id {
-                    Some(id) => format!("for container {id:?}"),
-                    None => "for list calls".to_owned(),
-                };
-                missing.push(format!(
-                    "step {} ({}) {whose} took {count} of at least {} call(s)",
-                    step.label(index),
-                    step.command_name().unwrap_or("?"),
-                    step.times.min()
-                ));
+                let whose = format!(" for {}", whose(lane_id));
+                missing.push(shortfall(step, index, &whose, count));
             }
         }
     }
     for (index, step) in steps.iter().enumerate() {
         let total = state.counts.get(&index).copied().unwrap_or(0);
         if !reported[index] && total < step.times.min() {
-            missing.push(format!(
-                "step {} ({}) took {total} of at least {} call(s)",
-                step.label(index),
-                step.command_name().unwrap_or("?"),
-                step.times.min()
-            ));
+            missing.push(shortfall(step, index, "", total));
         }
     }
     missing
+}
+
+/// One line of [`missing_calls`]: `whose` is empty or ` for container "c1"`.
+fn shortfall(step: &Step, index: usize, whose: &str, took: u32) -> String {
+    format!(
+        "step {} ({}){whose} took {took} of at least {} call(s)",
+        step.label(index),
+        step.command_name().unwrap_or("?"),
+        step.times.min()
+    )
 }

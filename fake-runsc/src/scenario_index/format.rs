@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -316,15 +317,18 @@ struct Outline<'a> {
     steps: Vec<&'a RawValue>,
 }
 
-/// Builds the index of a scenario's text: `Err` when the scenario is not
-/// valid (in the words loading it whole would use), `Ok(Err(label))` when a
-/// step names no exact subcommand.
-pub(super) fn build(text: &[u8], stamp: Stamp) -> Result<Result<Vec<u8>, String>, String> {
+/// Builds the index of the scenario `path`, whose text is `text`; `Err`
+/// says what is wrong with the scenario, in the words loading it whole
+/// would use.
+pub(super) fn build(text: &[u8], stamp: Stamp, path: &Path) -> Result<Vec<u8>, String> {
     // Any error is reported as reading the whole scenario reports it, with
     // its place in the file rather than in one step.
-    let whole_error = |fallback: String| match Scenario::from_json(text) {
-        Err(e) => e,
-        Ok(_) => fallback,
+    let whole_error = |fallback: String| {
+        let reason = match Scenario::from_json(text) {
+            Err(e) => e,
+            Ok(_) => fallback,
+        };
+        super::not_valid(path, &reason)
     };
     let outline: Outline = serde_json::from_slice(text).map_err(|e| whole_error(e.to_string()))?;
     if outline.version != VERSION {
@@ -350,7 +354,7 @@ pub(super) fn build(text: &[u8], stamp: Stamp) -> Result<Result<Vec<u8>, String>
     for (index, raw) in outline.steps.iter().enumerate() {
         let step: Step = serde_json::from_str(raw.get()).map_err(|e| whole_error(e.to_string()))?;
         let Some(command) = step.command_name() else {
-            return Ok(Err(step.label(index)));
+            return Err(super::no_command(path, &step.label(index)));
         };
         let next = len_u32(commands.len())?;
         let command = *commands.entry(command.to_owned()).or_insert(next);
@@ -408,7 +412,7 @@ pub(super) fn build(text: &[u8], stamp: Stamp) -> Result<Result<Vec<u8>, String>
             put_u32(&mut out, step);
         }
     }
-    Ok(Ok(out))
+    Ok(out)
 }
 
 /// A count or length as the index stores it.

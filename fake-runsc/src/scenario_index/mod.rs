@@ -44,6 +44,27 @@ fn stamp_of(meta: &std::fs::Metadata) -> Stamp {
     ]
 }
 
+/// Why the scenario file `path` cannot be read (here or by `verify`).
+pub fn cannot_read(path: &Path, error: std::io::Error) -> String {
+    format!(
+        "cannot read the scenario {}: {error}; check FAKE_RUNSC_SCENARIO or the session file",
+        path.display()
+    )
+}
+
+/// Why the scenario file `path` is not a scenario.
+pub fn not_valid(path: &Path, reason: &str) -> String {
+    format!("the scenario {} is not valid: {reason}", path.display())
+}
+
+/// Why a step of the scenario file `path` cannot be replayed.
+pub fn no_command(path: &Path, label: &str) -> String {
+    format!(
+        "the scenario {}: step {label} has no exact \"command\" in its match; run `fake-runsc check` on it",
+        path.display()
+    )
+}
+
 /// A scenario file and its index: the steps replay decides from.
 #[derive(Debug)]
 pub struct ScenarioIndex {
@@ -95,14 +116,9 @@ impl ScenarioIndex {
     /// index (and checking every step, as loading the scenario does) when
     /// there is none for this version of the file.
     pub fn open(scenario: &Path, session_dir: &Path) -> Result<Self, String> {
-        let cannot_read = |e: std::io::Error| {
-            format!(
-                "cannot read the scenario {}: {e}; check FAKE_RUNSC_SCENARIO or the session file",
-                scenario.display()
-            )
-        };
-        let mut file = File::open(scenario).map_err(cannot_read)?;
-        let stamp = stamp_of(&file.metadata().map_err(cannot_read)?);
+        let unreadable = |e| cannot_read(scenario, e);
+        let mut file = File::open(scenario).map_err(unreadable)?;
+        let stamp = stamp_of(&file.metadata().map_err(unreadable)?);
         let index_path = session_dir.join(INDEX);
         if let Some(bytes) = map_own(&index_path) {
             if let Some(layout) = Layout::decode(&bytes, stamp) {
@@ -115,16 +131,8 @@ impl ScenarioIndex {
             }
         }
         let mut text = Vec::new();
-        file.read_to_end(&mut text).map_err(cannot_read)?;
-        let bytes = build(&text, stamp)
-            .map_err(|e| format!("the scenario {} is not valid: {e}", scenario.display()))?
-            .map_err(|step| {
-                format!(
-                    "the scenario {}: step {step} has no exact \"command\" in its match; run `fake-runsc check` on it",
-                    scenario.display()
-                )
-            })?;
-        drop(text);
+        file.read_to_end(&mut text).map_err(unreadable)?;
+        let bytes = build(&text, stamp, scenario)?;
         // Best effort: without it later calls build it again, no more.
         if std::fs::create_dir_all(session_dir).is_ok() {
             let _ = crate::shared_file::replace(&index_path, &bytes);
